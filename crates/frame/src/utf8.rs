@@ -1,0 +1,183 @@
+//! [`Utf8Bytes`]: shared bytes known to be UTF-8.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+
+/// Cheaply cloneable bytes that are valid UTF-8 and deref to `&str`.
+///
+/// Validated once when built from bytes (with `simdutf8`), never again:
+/// cloning and slicing share the buffer, and the `&str` view costs nothing.
+/// Close frame reasons (and, in `tether-message`, text messages) use it.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Utf8Bytes(Bytes);
+
+/// The bytes given to [`Utf8Bytes::try_from`] were not UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid UTF-8 after {valid_up_to} valid bytes")]
+pub struct Utf8Error {
+    valid_up_to: usize,
+    bytes: Bytes,
+}
+
+impl Utf8Error {
+    /// The length of the longest valid UTF-8 prefix.
+    pub fn valid_up_to(&self) -> usize {
+        self.valid_up_to
+    }
+
+    /// The bytes that failed validation, returned unchanged.
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+}
+
+impl Utf8Bytes {
+    /// An empty string.
+    pub const fn new() -> Utf8Bytes {
+        Utf8Bytes(Bytes::new())
+    }
+
+    /// Wraps a static string without copying.
+    pub const fn from_static(s: &'static str) -> Utf8Bytes {
+        Utf8Bytes(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// The string.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        crate::fast::str_from_validated(&self.0)
+    }
+
+    /// The UTF-8 bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying shared bytes.
+    #[inline]
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// A borrowed view of the underlying bytes.
+    #[inline]
+    pub fn as_shared_bytes(&self) -> &Bytes {
+        &self.0
+    }
+}
+
+impl TryFrom<Bytes> for Utf8Bytes {
+    type Error = Utf8Error;
+
+    /// Validates `bytes` as UTF-8 (SIMD-accelerated) without copying them.
+    fn try_from(bytes: Bytes) -> Result<Utf8Bytes, Utf8Error> {
+        match simdutf8::basic::from_utf8(&bytes) {
+            Ok(_) => Ok(Utf8Bytes(bytes)),
+            Err(_) => {
+                // Only the slow error path pays for locating the error.
+                let valid_up_to = simdutf8::compat::from_utf8(&bytes)
+                    .err()
+                    .map_or(bytes.len(), |e| e.valid_up_to());
+                Err(Utf8Error { valid_up_to, bytes })
+            }
+        }
+    }
+}
+
+impl TryFrom<Vec<u8>> for Utf8Bytes {
+    type Error = Utf8Error;
+
+    fn try_from(bytes: Vec<u8>) -> Result<Utf8Bytes, Utf8Error> {
+        Utf8Bytes::try_from(Bytes::from(bytes))
+    }
+}
+
+impl From<String> for Utf8Bytes {
+    fn from(s: String) -> Utf8Bytes {
+        Utf8Bytes(Bytes::from(s))
+    }
+}
+
+impl From<&str> for Utf8Bytes {
+    fn from(s: &str) -> Utf8Bytes {
+        Utf8Bytes(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl From<Utf8Bytes> for Bytes {
+    fn from(s: Utf8Bytes) -> Bytes {
+        s.0
+    }
+}
+
+impl Deref for Utf8Bytes {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Utf8Bytes {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<[u8]> for Utf8Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Utf8Bytes {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for Utf8Bytes {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Utf8Bytes {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for Utf8Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Utf8Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_once_and_views() {
+        let s = Utf8Bytes::try_from(Bytes::from_static("héllo".as_bytes())).expect("utf8");
+        assert_eq!(&*s, "héllo");
+        assert_eq!(s, "héllo");
+        let err = Utf8Bytes::try_from(Bytes::from_static(b"ab\xe2\x82")).expect_err("cut");
+        assert_eq!(err.valid_up_to(), 2);
+        assert_eq!(&err.into_bytes()[..], b"ab\xe2\x82");
+        assert_eq!(Utf8Bytes::from("x").as_bytes(), b"x");
+        assert_eq!(Utf8Bytes::from_static("").len(), 0);
+    }
+}
