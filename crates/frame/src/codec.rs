@@ -111,6 +111,23 @@ impl FrameCodec {
         self.config = self.config.clone().with_max_frame_size(max);
     }
 
+    /// The frame whose payload is still arriving, with the part of its
+    /// payload already in `src`, unmasked. `src` must be the buffer this codec
+    /// decodes from, as left by the last `decode` call that returned
+    /// `Ok(None)`.
+    ///
+    /// Lets a layer above look at a frame before it is complete, for example
+    /// to validate UTF-8 as it arrives and fail fast; each call returns the
+    /// whole prefix, so such a layer keeps its own offset to avoid rescans.
+    pub fn partial_payload<'a>(&self, src: &'a [u8]) -> Option<(&FrameHeader, &'a [u8])> {
+        match &self.state {
+            DecodeState::Payload {
+                header, unmasked, ..
+            } => Some((header, src.get(..*unmasked).unwrap_or_default())),
+            DecodeState::Header => None,
+        }
+    }
+
     /// Whether the decoder is between frames (no header parsed whose payload
     /// is still outstanding).
     pub fn is_between_frames(&self) -> bool {

@@ -30,7 +30,9 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FrameConfig {
-    /// The largest payload a received frame may declare.
+    /// The largest payload a received data frame (text, binary,
+    /// continuation) may declare. Control frames are limited to 125 bytes by
+    /// RFC 6455 whatever this is, so pings and closes always get through.
     ///
     /// Default: 16 MiB ([`FrameConfig::DEFAULT_MAX_FRAME_SIZE`]). Range:
     /// 0 to 2^63 - 1. Protects against a peer that declares a huge frame to

@@ -48,6 +48,7 @@ pub(crate) struct Rules {
     /// `Some(Server)`: frames must be masked; `Some(Client)`: must not be.
     pub(crate) role: Option<Role>,
     pub(crate) allowed_rsv: Rsv,
+    /// Applies to data frames; control frames are bounded by 125 anyway.
     pub(crate) max_payload_len: u64,
     pub(crate) require_minimal_length: bool,
 }
@@ -238,7 +239,7 @@ pub(crate) fn parse(buf: &[u8], rules: &Rules) -> Result<Option<(FrameHeader, us
         }
         n => (u64::from(n), 2),
     };
-    if payload_len > rules.max_payload_len {
+    if payload_len > rules.max_payload_len && opcode.is_data() {
         return Err(Error::FrameTooLarge {
             len: payload_len,
             max: rules.max_payload_len,

@@ -45,6 +45,19 @@ impl Utf8Bytes {
         Utf8Bytes(Bytes::from_static(s.as_bytes()))
     }
 
+    /// Wraps bytes that the caller has already validated as UTF-8, without
+    /// validating them again.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must be valid UTF-8. Every `&str` view of the result relies on
+    /// it; invalid bytes are undefined behaviour.
+    #[allow(unsafe_code)]
+    #[inline]
+    pub unsafe fn from_bytes_unchecked(bytes: Bytes) -> Utf8Bytes {
+        Utf8Bytes(bytes)
+    }
+
     /// The string.
     #[inline]
     pub fn as_str(&self) -> &str {

@@ -152,6 +152,20 @@ fn declared_length_over_the_limit_is_rejected_before_allocation() {
         .expect("at limit")
         .is_some());
 
+    // The limit is for data frames: control frames (at most 125 bytes by
+    // rule) always get through, even with a limit of 0.
+    let mut codec =
+        FrameCodec::with_config(Role::Server, FrameConfig::default().with_max_frame_size(0));
+    let ping = codec.decode(&mut BytesMut::from(&masked(0x89, b"still here")[..]));
+    assert_eq!(
+        &ping.expect("ping ok").expect("ping").payload[..],
+        b"still here"
+    );
+    assert!(matches!(
+        codec.decode(&mut BytesMut::from(&masked(0x82, b"x")[..])),
+        Err(Error::FrameTooLarge { len: 1, max: 0 })
+    ));
+
     // The streaming decoder enforces its own limit the same way.
     let mut stream =
         FrameStreamCodec::new(Role::Server, FrameConfig::default().with_max_frame_size(10));
