@@ -107,8 +107,9 @@ impl FrameCodec {
     }
 
     /// Changes the maximum received frame size; applies from the next header.
+    #[inline]
     pub fn set_max_frame_size(&mut self, max: u64) {
-        self.config = self.config.clone().with_max_frame_size(max);
+        self.config.max_frame_size = max.min(crate::MAX_PAYLOAD_LEN);
     }
 
     /// The frame whose payload is still arriving, with the part of its

@@ -1,0 +1,414 @@
+//! [`MessageCodec`]: frames to messages and back.
+
+use bytes::{Bytes, BytesMut};
+use tether_frame::{CloseFrame, Frame, FrameCodec, OpCode, Role};
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::utf8::{validated_text, Utf8Validator};
+use crate::{DataKind, Error, Message, MessageConfig};
+
+/// Decodes RFC 6455 frames into [`Message`]s and encodes messages as frames.
+///
+/// Wraps a [`FrameCodec`]; works over any read boundaries (one read holding
+/// the end of one message and three more, or one message over a thousand
+/// reads decode the same).
+///
+/// # Receiving
+///
+/// * A message in a single frame is handed out as that frame's payload, split
+///   from the read buffer: no copy. A fragmented message is assembled in one
+///   buffer sized from the frame headers.
+/// * Control frames between fragments are returned at once; the message being
+///   assembled is untouched.
+/// * Text is validated as its bytes arrive, inside partial frames and across
+///   fragments and reads, each byte once; an invalid sequence fails the
+///   message (1007) as soon as the bytes that prove it are in, even if the
+///   rest of the message never comes.
+/// * Limits: the message size is checked against each frame's declared
+///   length before its payload is buffered, and the fragment count per
+///   message is bounded ([`MessageConfig`]).
+///
+/// | state | on text/binary | on continuation | on control |
+/// |---|---|---|---|
+/// | idle | FIN: message; else open a message | error 1002 | message |
+/// | assembling | error 1002 | append; FIN: message, idle | message |
+///
+/// Per-connection state beyond the frame codec: the open message's buffer
+/// (empty when idle; a single-frame message never uses it), a 4-byte UTF-8
+/// carry, and counters.
+///
+/// # Sending
+///
+/// [`Encoder<Message>`] writes a message as one frame, or as several of at
+/// most [`MessageConfig::fragment_size`] bytes. [`Encoder<Fragment>`] sends a
+/// large message piece by piece, so control messages (a pong, a close) can be
+/// encoded between its fragments.
+#[derive(Debug)]
+pub struct MessageCodec {
+    frames: FrameCodec,
+    config: MessageConfig,
+    /// The fragmented message being received.
+    incoming: Option<Assembly>,
+    /// Validation state of the incoming text message.
+    utf8: Utf8Validator,
+    /// Payload bytes of the current (partial) text frame already validated.
+    frame_validated: usize,
+    /// The streamed message being sent, with its text validator.
+    outgoing: Option<(DataKind, Utf8Validator)>,
+}
+
+#[derive(Debug)]
+struct Assembly {
+    kind: DataKind,
+    buf: BytesMut,
+    fragments: usize,
+}
+
+/// A piece of a message sent in several frames with
+/// [`Encoder<Fragment>`](MessageCodec#impl-Encoder<Fragment>-for-MessageCodec).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fragment {
+    /// The first piece: the message's kind and its first bytes.
+    Start(DataKind, Bytes),
+    /// A middle piece.
+    Continue(Bytes),
+    /// The last piece (may be empty).
+    End(Bytes),
+}
+
+impl MessageCodec {
+    /// A codec for `role` with the default configuration.
+    pub fn new(role: Role) -> MessageCodec {
+        MessageCodec::with_config(role, MessageConfig::default())
+    }
+
+    /// A codec for `role` with `config`.
+    pub fn with_config(role: Role, config: MessageConfig) -> MessageCodec {
+        MessageCodec {
+            frames: FrameCodec::with_config(role, config.frame.clone()),
+            config,
+            incoming: None,
+            utf8: Utf8Validator::default(),
+            frame_validated: 0,
+            outgoing: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MessageConfig {
+        &self.config
+    }
+
+    /// The frame codec underneath.
+    pub fn frame_codec(&self) -> &FrameCodec {
+        &self.frames
+    }
+
+    /// The frame codec underneath, for changes after negotiation (RSV bits).
+    pub fn frame_codec_mut(&mut self) -> &mut FrameCodec {
+        &mut self.frames
+    }
+
+    /// Whether a fragmented message is being received.
+    pub fn is_receiving_fragments(&self) -> bool {
+        self.incoming.is_some()
+    }
+
+    /// Whether a streamed message is being sent.
+    pub fn is_sending_fragments(&self) -> bool {
+        self.outgoing.is_some()
+    }
+
+    fn assembled_len(&self) -> u64 {
+        self.incoming.as_ref().map_or(0, |a| a.buf.len() as u64)
+    }
+
+    /// The data frame limit for the next header: what is left of the message
+    /// budget, within the frame limit.
+    fn update_frame_limit(&mut self) {
+        let left = self
+            .config
+            .max_message_size
+            .saturating_sub(self.assembled_len());
+        self.frames
+            .set_max_frame_size(left.min(self.config.frame.max_frame_size));
+    }
+
+    fn map_frame_error(&self, e: tether_frame::Error) -> Error {
+        match e {
+            tether_frame::Error::FrameTooLarge { len, .. }
+                if self.assembled_len().saturating_add(len) > self.config.max_message_size =>
+            {
+                Error::MessageTooBig {
+                    size: self.assembled_len().saturating_add(len),
+                    max: self.config.max_message_size,
+                }
+            }
+            other => Error::Frame(other),
+        }
+    }
+
+    /// Whether a data frame with this opcode belongs to a text message.
+    fn is_text(&self, opcode: OpCode) -> bool {
+        match opcode {
+            OpCode::Text => true,
+            OpCode::Continuation => self
+                .incoming
+                .as_ref()
+                .is_some_and(|a| a.kind == DataKind::Text),
+            _ => false,
+        }
+    }
+
+    /// Checks the frame still arriving: message order at once, and the UTF-8
+    /// of its new bytes.
+    fn check_partial(&mut self, src: &[u8]) -> Result<(), Error> {
+        let Some((header, prefix)) = self.frames.partial_payload(src) else {
+            return Ok(());
+        };
+        let opcode = header.opcode;
+        match (opcode, self.incoming.is_some()) {
+            (OpCode::Text | OpCode::Binary, true) => return Err(Error::MessageInProgress),
+            (OpCode::Continuation, false) => return Err(Error::UnexpectedContinuation),
+            _ => {}
+        }
+        if !self.is_text(opcode) {
+            return Ok(());
+        }
+        if opcode == OpCode::Text && self.frame_validated == 0 {
+            self.utf8.reset();
+        }
+        if let Some(fresh) = prefix.get(self.frame_validated..) {
+            if !fresh.is_empty() {
+                self.utf8.feed(fresh).map_err(|e| Error::InvalidUtf8 {
+                    valid_up_to: e.valid_up_to,
+                })?;
+                self.frame_validated = prefix.len();
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates the part of a completed text frame not yet seen.
+    fn finish_text_frame(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if opcode == OpCode::Text && self.frame_validated == 0 {
+            self.utf8.reset();
+        }
+        let fresh = payload.get(self.frame_validated..).unwrap_or_default();
+        self.frame_validated = 0;
+        self.utf8.feed(fresh).map_err(|e| Error::InvalidUtf8 {
+            valid_up_to: e.valid_up_to,
+        })?;
+        Ok(())
+    }
+
+    fn complete(&mut self, kind: DataKind, payload: Bytes) -> Result<Message, Error> {
+        match kind {
+            DataKind::Binary => Ok(Message::Binary(payload)),
+            DataKind::Text => {
+                if !self.utf8.is_complete() {
+                    return Err(Error::IncompleteUtf8);
+                }
+                validated_text(&self.utf8, payload)
+                    .map(Message::Text)
+                    .ok_or(Error::IncompleteUtf8)
+            }
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame) -> Result<Option<Message>, Error> {
+        let Frame {
+            fin,
+            opcode,
+            payload,
+            ..
+        } = frame;
+        match opcode {
+            OpCode::Ping => Ok(Some(Message::Ping(payload))),
+            OpCode::Pong => Ok(Some(Message::Pong(payload))),
+            OpCode::Close => Ok(Some(Message::Close(CloseFrame::parse(&payload)?))),
+            OpCode::Text | OpCode::Binary => {
+                if self.incoming.is_some() {
+                    return Err(Error::MessageInProgress);
+                }
+                let kind = if opcode == OpCode::Text {
+                    self.finish_text_frame(opcode, &payload)?;
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
+                if fin {
+                    return self.complete(kind, payload).map(Some);
+                }
+                let mut buf = BytesMut::with_capacity(payload.len());
+                buf.extend_from_slice(&payload);
+                self.incoming = Some(Assembly {
+                    kind,
+                    buf,
+                    fragments: 1,
+                });
+                Ok(None)
+            }
+            OpCode::Continuation => {
+                let max_fragments = self.config.max_fragments;
+                let Some(assembly) = self.incoming.as_mut() else {
+                    return Err(Error::UnexpectedContinuation);
+                };
+                assembly.fragments += 1;
+                if assembly.fragments > max_fragments {
+                    return Err(Error::TooManyFragments { max: max_fragments });
+                }
+                let kind = assembly.kind;
+                if kind == DataKind::Text {
+                    self.finish_text_frame(opcode, &payload)?;
+                }
+                let Some(assembly) = self.incoming.as_mut() else {
+                    return Err(Error::UnexpectedContinuation);
+                };
+                assembly.buf.extend_from_slice(&payload);
+                if !fin {
+                    return Ok(None);
+                }
+                let done = std::mem::take(&mut assembly.buf).freeze();
+                self.incoming = None;
+                self.complete(kind, done).map(Some)
+            }
+        }
+    }
+
+    fn send_frame(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), Error> {
+        self.frames.encode(frame, dst).map_err(Error::Frame)
+    }
+
+    fn send_data(
+        &mut self,
+        opcode: OpCode,
+        payload: Bytes,
+        dst: &mut BytesMut,
+    ) -> Result<(), Error> {
+        if self.outgoing.is_some() {
+            return Err(Error::OutgoingFragmentOrder);
+        }
+        match self.config.fragment_size {
+            Some(size) if payload.len() > size => {
+                let mut first = true;
+                let mut rest = payload;
+                while !rest.is_empty() {
+                    let piece = rest.split_to(size.min(rest.len()));
+                    let op = if first { opcode } else { OpCode::Continuation };
+                    first = false;
+                    let fin = rest.is_empty();
+                    self.send_frame(Frame::new(op, piece).with_fin(fin), dst)?;
+                }
+                Ok(())
+            }
+            _ => self.send_frame(Frame::new(opcode, payload), dst),
+        }
+    }
+}
+
+impl Decoder for MessageCodec {
+    type Item = Message;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        loop {
+            self.update_frame_limit();
+            let frame = match self.frames.decode(src) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => {
+                    self.check_partial(src)?;
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.map_frame_error(e)),
+            };
+            if let Some(message) = self.on_frame(frame)? {
+                return Ok(Some(message));
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        if let Some(message) = self.decode(src)? {
+            return Ok(Some(message));
+        }
+        if !src.is_empty() || !self.frames.is_between_frames() || self.incoming.is_some() {
+            return Err(Error::Frame(tether_frame::Error::Truncated {
+                buffered: src.len() + self.incoming.as_ref().map_or(0, |a| a.buf.len()),
+            }));
+        }
+        Ok(None)
+    }
+}
+
+impl Encoder<Message> for MessageCodec {
+    type Error = Error;
+
+    /// Writes the message as one frame, or fragmented per
+    /// [`MessageConfig::fragment_size`]. A client masks what it writes.
+    ///
+    /// # Errors
+    ///
+    /// Caller errors (nothing written): a control payload over 125 bytes, an
+    /// invalid close status, or a text/binary message while a streamed
+    /// message is open ([`Error::OutgoingFragmentOrder`]).
+    fn encode(&mut self, message: Message, dst: &mut BytesMut) -> Result<(), Error> {
+        match message {
+            Message::Text(text) => self.send_data(OpCode::Text, text.into_bytes(), dst),
+            Message::Binary(data) => self.send_data(OpCode::Binary, data, dst),
+            Message::Ping(data) => self.send_frame(Frame::ping(data), dst),
+            Message::Pong(data) => self.send_frame(Frame::pong(data), dst),
+            Message::Close(close) => {
+                let frame = Frame::close(close.as_ref())?;
+                self.send_frame(frame, dst)
+            }
+        }
+    }
+}
+
+impl Encoder<Fragment> for MessageCodec {
+    type Error = Error;
+
+    /// Writes one piece of a streamed message as one frame. Between pieces,
+    /// control messages may be encoded with `Encoder<Message>`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutgoingFragmentOrder`] for a `Start` while a message is
+    /// open or a `Continue`/`End` while none is; [`Error::OutgoingInvalidUtf8`]
+    /// and [`Error::OutgoingIncompleteUtf8`] for text that is not UTF-8 (a
+    /// piece may end inside a code point that the next piece completes).
+    /// Nothing is written on error, and the streamed message stays open.
+    fn encode(&mut self, fragment: Fragment, dst: &mut BytesMut) -> Result<(), Error> {
+        let (kind, validator, opcode, data, fin) = match (&self.outgoing, fragment) {
+            (None, Fragment::Start(kind, data)) => {
+                let opcode = match kind {
+                    DataKind::Text => OpCode::Text,
+                    DataKind::Binary => OpCode::Binary,
+                };
+                (kind, Utf8Validator::default(), opcode, data, false)
+            }
+            (Some((kind, validator)), Fragment::Continue(data)) => {
+                (*kind, validator.clone(), OpCode::Continuation, data, false)
+            }
+            (Some((kind, validator)), Fragment::End(data)) => {
+                (*kind, validator.clone(), OpCode::Continuation, data, true)
+            }
+            _ => return Err(Error::OutgoingFragmentOrder),
+        };
+        let mut validator = validator;
+        if kind == DataKind::Text {
+            validator
+                .feed(&data)
+                .map_err(|e| Error::OutgoingInvalidUtf8 {
+                    valid_up_to: e.valid_up_to,
+                })?;
+            if fin && !validator.is_complete() {
+                return Err(Error::OutgoingIncompleteUtf8);
+            }
+        }
+        self.send_frame(Frame::new(opcode, data).with_fin(fin), dst)?;
+        self.outgoing = if fin { None } else { Some((kind, validator)) };
+        Ok(())
+    }
+}
