@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the tether fuzz targets (fuzz/seeds/<target>/).
+
+Run from anywhere: python3 fuzz/seeds/make_seeds.py. The files are committed;
+this script is their provenance. Wire bytes marked "RFC 6455 5.7" are the
+examples of RFC 6455 section 5.7 verbatim; the rest are built here with the
+same rules. Each target prefixes the wire with its own config bytes (see
+fuzz/README.md):
+
+  frame_decode, frame_stream_decode: [config, k, k chunk sizes..., wire...]
+    config bit 0: client role; bits 1-3: max_frame_size index
+    (0 = 16 MiB default, 3 = 7 bytes); bits 4-5: allowed RSV set;
+    bit 6: require_minimal_length off; bit 7: limit 2^63 - 1.
+  frame_differential: [config, wire...]
+    config bits 0-2: limit index (0 = 16 MiB); bit 3: all RSV allowed;
+    bit 4: client role.
+  frame_header: the bytes of a header (no prefix).
+  close_payload: a close frame payload (no prefix).
+
+Regression inputs found by fuzzing are not generated here: they are kept as
+found, named regress-*, next to these seeds.
+"""
+
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEY = bytes([0x37, 0xFA, 0x21, 0x3D])  # the RFC 6455 5.7 masking key
+
+
+def mask(payload, key=KEY):
+    return bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def frame(first, payload, key=None, length_form=None):
+    """first: FIN|RSV|opcode byte. length_form: None (minimal), 16 or 64."""
+    n = len(payload)
+    mbit = 0x80 if key else 0
+    if length_form is None:
+        length_form = 7 if n < 126 else 16 if n < 0x10000 else 64
+    if length_form == 7:
+        head = bytes([first, mbit | n])
+    elif length_form == 16:
+        head = bytes([first, mbit | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([first, mbit | 127]) + struct.pack(">Q", n)
+    if key:
+        return head + key + mask(payload, key)
+    return head + payload
+
+
+HELLO = b"Hello"
+BIN256 = bytes(range(256))
+
+# name -> (role, wire); role "c" = the decoder is a client (frames unmasked),
+# "s" = a server (frames masked).
+WIRES = {
+    # RFC 6455 5.7: a single-frame unmasked text message.
+    "rfc-text-unmasked": ("c", bytes.fromhex("810548656c6c6f")),
+    # RFC 6455 5.7: a single-frame masked text message.
+    "rfc-text-masked": ("s", bytes.fromhex("818537fa213d7f9f4d5158")),
+    # RFC 6455 5.7: a fragmented unmasked text message.
+    "rfc-fragmented-unmasked": ("c", bytes.fromhex("010348656c") + bytes.fromhex("80026c6f")),
+    # RFC 6455 5.7: unmasked ping, then a masked pong (as a server reads it).
+    "rfc-ping-unmasked": ("c", bytes.fromhex("890548656c6c6f")),
+    "rfc-pong-masked": ("s", bytes.fromhex("8a8537fa213d7f9f4d5158")),
+    # RFC 6455 5.7: 256 bytes binary in a single unmasked frame (16-bit length).
+    "rfc-binary-256": ("c", bytes.fromhex("827e0100") + BIN256),
+    # RFC 6455 5.7: 64 KiB binary in a single unmasked frame (64-bit
+    # length); only the header and 6 payload bytes, so the stream ends
+    # inside the frame (Truncated). The whole frame would make libFuzzer's
+    # default max_len 64 KiB.
+    "rfc-binary-64k-cut": ("c", bytes.fromhex("827f0000000000010000") + b"\x00\x01\x02\x03\x04\x05"),
+    # The same 256 bytes masked, 16-bit length, as a server reads it.
+    "binary-256-masked": ("s", frame(0x82, BIN256, KEY)),
+    # A masked fragmented message with a ping in the middle.
+    "fragmented-masked-ping": (
+        "s",
+        frame(0x01, b"Hel", KEY) + frame(0x89, b"", KEY) + frame(0x80, b"lo", KEY),
+    ),
+    # Close frames: 1000 "bye" masked; empty; unmasked 1001.
+    "close-1000-bye": ("s", frame(0x88, struct.pack(">H", 1000) + b"bye", KEY)),
+    "close-empty": ("s", frame(0x88, b"", KEY)),
+    "close-1001-unmasked": ("c", frame(0x88, struct.pack(">H", 1001))),
+    # Invalid close payloads: 1 byte; code 1005; reason not UTF-8.
+    "close-one-byte": ("s", frame(0x88, b"\x03", KEY)),
+    "close-1005": ("s", frame(0x88, struct.pack(">H", 1005), KEY)),
+    "close-bad-utf8": ("s", frame(0x88, struct.pack(">H", 1000) + b"ok\xff", KEY)),
+    # Other peer errors: reserved opcode, RSV1, fragmented ping, long ping.
+    "reserved-opcode": ("s", frame(0x83, b"x", KEY)),
+    "rsv1-text": ("s", frame(0xC1, HELLO, KEY)),
+    "ping-no-fin": ("s", frame(0x09, b"", KEY)),
+    "ping-126": ("s", frame(0x89, bytes(126), KEY)),
+    # 64-bit length with its most significant bit set.
+    "length-msb": ("c", bytes.fromhex("827f8000000000000000")),
+}
+
+# Frames with a non-minimal length encoding: fine with
+# require_minimal_length off (config bit 6), errors with it on.
+NON_MINIMAL = {
+    "nonminimal-16": ("s", frame(0x82, HELLO, KEY, 16)),
+    "nonminimal-64": ("s", frame(0x81, HELLO, KEY, 64)),
+}
+
+
+def split_target_seeds():
+    seeds = {}
+    for name, (role, wire) in WIRES.items():
+        cfg = 1 if role == "c" else 0
+        seeds[name] = bytes([cfg, 0]) + wire
+    for name, (role, wire) in NON_MINIMAL.items():
+        cfg = (1 if role == "c" else 0) | 0x40
+        seeds[name] = bytes([cfg, 0]) + wire
+        seeds[name + "-strict"] = bytes([cfg & ~0x40, 0]) + wire
+    # Splits: the masked fragmented message in reads of 1, 2 and 5 bytes;
+    # the 256-byte frame cut right after its header and mid-payload.
+    _, wire = WIRES["fragmented-masked-ping"]
+    seeds["fragmented-masked-ping-split-1-2-5"] = bytes([0, 3, 1, 2, 5]) + wire
+    _, wire = WIRES["binary-256-masked"]
+    seeds["binary-256-masked-split-8-100"] = bytes([0, 2, 8, 100]) + wire
+    # A small limit (index 3: 7 bytes) with RSV1 allowed (bits 4-5 = 1):
+    # "Hello" with RSV1 fits, the 256-byte frame is too large.
+    _, wire = WIRES["rsv1-text"]
+    seeds["rsv1-allowed-limit-7"] = bytes([(3 << 1) | (1 << 4), 0]) + wire + WIRES["binary-256-masked"][1]
+    return seeds
+
+
+def stream_seeds():
+    seeds = split_target_seeds()
+    # The huge limit (bit 7): a 64 KiB frame cut short is streamed out.
+    _, wire = WIRES["rfc-binary-64k-cut"]
+    seeds["rfc-binary-64k-cut-huge-limit"] = bytes([0x81, 1, 3]) + wire
+    return seeds
+
+
+def differential_seeds():
+    seeds = {}
+    for name, (role, wire) in {**WIRES, **NON_MINIMAL}.items():
+        seeds[name] = bytes([0x10 if role == "c" else 0]) + wire
+    # A server that reads an unmasked frame: tungstenite's reader accepts it.
+    seeds["server-reads-unmasked"] = bytes([0]) + WIRES["rfc-text-unmasked"][1]
+    # All RSV bits allowed, and a small limit (index 2: 1 byte).
+    seeds["rsv-all-allowed"] = bytes([0x08]) + frame(0xF2, HELLO, KEY)
+    seeds["limit-1"] = bytes([0x02]) + WIRES["rfc-text-masked"][1]
+    return seeds
+
+
+def header_seeds():
+    seeds = {}
+    for name, (_, wire) in {**WIRES, **NON_MINIMAL}.items():
+        # The header, and 2 bytes more: a parse stops at the header.
+        seeds[name] = wire[:16]
+    return seeds
+
+
+def close_seeds():
+    code = lambda c: struct.pack(">H", c)
+    return {
+        "empty": b"",
+        "one-byte": b"\x03",
+        "1000": code(1000),
+        # RFC 6455 5.5.1: a code, then a UTF-8 reason.
+        "1000-bye": code(1000) + b"bye",
+        "1001-utf8-reason": code(1001) + "bye \u00e9\u20ac\U0001F600".encode(),
+        "3000": code(3000),
+        "4999": code(4999),
+        "1005": code(1005),
+        "1015": code(1015),
+        "5000": code(5000),
+        "bad-utf8": code(1000) + b"ok\xff",
+        "cut-utf8": code(1000) + b"\xe2\x82",
+        "reason-123": code(1000) + b"x" * 123,
+        "reason-124": code(1000) + b"x" * 124,
+    }
+
+
+def write(target, seeds):
+    out = os.path.join(HERE, target)
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    write("frame_decode", split_target_seeds())
+    write("frame_stream_decode", stream_seeds())
+    write("frame_differential", differential_seeds())
+    write("frame_header", header_seeds())
+    write("close_payload", close_seeds())
