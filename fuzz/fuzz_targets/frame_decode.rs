@@ -10,7 +10,7 @@
 //!   the same error (variant and numbers), whatever the reads;
 //! * every error is a peer error with a close code (1002, 1007, 1009), or
 //!   `Truncated` at the end of the input;
-//! * every frame obeys the config: payload <= `max_frame_size`, RSV bits
+//! * every frame obeys the config: data payload <= `max_frame_size`, RSV bits
 //!   allowed, control frames <= 125 bytes with FIN, close payloads parse;
 //! * each frame re-encodes (with the masking key of its own header) to its
 //!   own wire bytes when its length was minimally encoded, and decodes back

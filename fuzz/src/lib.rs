@@ -247,8 +247,9 @@ pub fn check_frame_fields(
         rsv.bits(),
         config.allowed_rsv.bits()
     );
+    // The limit is for data frames; control frames are capped at 125.
     assert!(
-        payload_len <= config.max_frame_size,
+        opcode.is_control() || payload_len <= config.max_frame_size,
         "payload {payload_len} over max_frame_size {}",
         config.max_frame_size
     );

@@ -7,6 +7,11 @@ use crate::header::{self, HeaderBytes};
 use crate::mask::apply_mask;
 use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rsv};
 
+/// How much the decoder grows the read buffer by, at least, while a large
+/// frame arrives (the growth is otherwise proportional to the bytes already
+/// received, so the buffer at most doubles per step).
+const RESERVE_STEP: usize = 64 * 1024;
+
 /// Decodes and encodes whole RFC 6455 frames.
 ///
 /// # Decoding
@@ -16,8 +21,10 @@ use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rs
 /// in place. Work is never repeated across calls: the header is parsed once,
 /// and the payload bytes that have already arrived are unmasked at once and
 /// remembered, so each byte is unmasked exactly once however the reads fall.
-/// Once a header is known, the buffer is grown to hold the whole frame, so the
-/// transport can read the rest in large pieces.
+/// While a large frame arrives, the buffer is grown in proportion to the
+/// bytes already received (at most doubling, at least 64 KiB at a time), so
+/// the transport reads the rest in large pieces while a peer that only sends
+/// a header cannot make the decoder allocate what the header declares.
 ///
 /// Every rule of RFC 6455 section 5 that a single frame can break is checked,
 /// and each violation is an [`Error`] that names its close code. Close frames
@@ -257,7 +264,12 @@ impl Decoder for FrameCodec {
             *unmasked = available;
         }
         if src.len() < len {
-            src.reserve(len - src.len());
+            // Grow towards the frame size in proportion to what has arrived
+            // (at most doubling, plus one read's worth), never by what the
+            // header alone declares: a 14-byte header must not commit
+            // `max_frame_size` bytes of memory.
+            let missing = len - src.len();
+            src.reserve(missing.min(src.len().max(RESERVE_STEP)));
             return Ok(None);
         }
         let payload = src.split_to(len).freeze();

@@ -144,6 +144,27 @@ fn declared_length_over_the_limit_is_rejected_before_allocation() {
         "nothing was reserved for the payload"
     );
 
+    // A header within the limit commits memory only as the payload arrives:
+    // a 16 MiB header alone grows the buffer by at most one step, and each
+    // further read at most doubles it.
+    let mut codec = FrameCodec::new(Role::Server);
+    let mut buf = BytesMut::new();
+    buf.extend_from_slice(&[0x82, 0xFF, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4]);
+    assert!(codec.decode(&mut buf).expect("within limit").is_none());
+    assert!(buf.capacity() <= 256 << 10, "{}", buf.capacity());
+    let mut sent = 0usize;
+    for _ in 0..8 {
+        let read = buf.capacity() - buf.len();
+        buf.extend_from_slice(&vec![0u8; read]);
+        sent += read;
+        assert!(codec.decode(&mut buf).expect("within limit").is_none());
+        assert!(
+            buf.capacity() <= 2 * sent + (256 << 10),
+            "{}",
+            buf.capacity()
+        );
+    }
+
     // Exactly at the limit is accepted.
     let mut codec = FrameCodec::with_config(Role::Server, config.clone());
     let frame = masked(0x82, &vec![7u8; 1 << 20]);
