@@ -84,6 +84,16 @@ impl FrameStreamCodec {
     pub fn is_between_frames(&self) -> bool {
         self.current.is_none()
     }
+
+    /// The header of the frame whose payload is still arriving, and how many
+    /// of its payload bytes have been handed out, once its header has been
+    /// parsed (even before any payload byte has come). Lets a layer above
+    /// check a frame from its header alone and fail fast.
+    pub fn frame_in_progress(&self) -> Option<(&FrameHeader, u64)> {
+        self.current
+            .as_ref()
+            .map(|(header, delivered)| (header, *delivered))
+    }
 }
 
 impl Decoder for FrameStreamCodec {

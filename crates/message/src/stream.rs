@@ -53,6 +53,9 @@ pub struct MessageStreamCodec {
     /// Whether the next data chunk is the message's first.
     first: bool,
     utf8: Utf8Validator,
+    /// Whether the data frame in progress has been checked and counted
+    /// (from its header, or from its first chunk).
+    frame_started: bool,
     ready: VecDeque<MessageChunk>,
 }
 
@@ -65,6 +68,7 @@ impl MessageStreamCodec {
             current: None,
             first: true,
             utf8: Utf8Validator::default(),
+            frame_started: false,
             ready: VecDeque::new(),
         }
     }
@@ -81,9 +85,10 @@ impl MessageStreamCodec {
             self.ready.push_back(MessageChunk::Control(message));
             return Ok(());
         }
-        if chunk.is_first() {
+        if chunk.is_first() && !self.frame_started {
             self.start_frame(opcode, header.payload_len)?;
         }
+        self.frame_started = !chunk.is_last();
         let Some((kind, _, _)) = self.current else {
             return Err(Error::UnexpectedContinuation);
         };
@@ -202,7 +207,18 @@ impl Decoder for MessageStreamCodec {
             }
             match self.frames.decode(src)? {
                 Some(chunk) => self.on_chunk(chunk)?,
-                None => return Ok(None),
+                None => {
+                    // A data frame whose header is in but none of its
+                    // payload: check order and size from the header now.
+                    if let Some((header, 0)) = self.frames.frame_in_progress() {
+                        let (opcode, len) = (header.opcode, header.payload_len);
+                        if opcode.is_data() && !self.frame_started {
+                            self.start_frame(opcode, len)?;
+                            self.frame_started = true;
+                        }
+                    }
+                    return Ok(None);
+                }
             }
         }
     }

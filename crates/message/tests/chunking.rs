@@ -28,13 +28,17 @@ enum Item {
 }
 
 fn control() -> impl Strategy<Value = Message> {
-    (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..=125)).prop_map(|(ping, p)| {
-        if ping {
-            Message::Ping(p.into())
-        } else {
-            Message::Pong(p.into())
-        }
-    })
+    (
+        any::<bool>(),
+        proptest::collection::vec(any::<u8>(), 0..=125),
+    )
+        .prop_map(|(ping, p)| {
+            if ping {
+                Message::Ping(p.into())
+            } else {
+                Message::Pong(p.into())
+            }
+        })
 }
 
 fn payload() -> impl Strategy<Value = (bool, Vec<u8>)> {

@@ -20,7 +20,7 @@ fn shape(frames: &[Frame]) -> Vec<(OpCode, bool, Vec<u8>)> {
 fn each_message_is_one_frame_by_default() {
     let mut codec = MessageCodec::new(Role::Server);
     let mut dst = BytesMut::new();
-    let close = CloseFrame::new(CloseCode::Away, "later");
+    let close = CloseFrame::new(CloseCode::GoingAway, "later");
     for m in [
         text("héllo"),
         Message::Binary(Bytes::from(vec![1; 70_000])),
@@ -32,7 +32,10 @@ fn each_message_is_one_frame_by_default() {
         codec.encode(m, &mut dst).expect("valid");
     }
     let frames = frames_of(Role::Client, &dst);
-    let got: Vec<_> = frames.iter().map(|f| (f.opcode, f.fin, f.payload.len())).collect();
+    let got: Vec<_> = frames
+        .iter()
+        .map(|f| (f.opcode, f.fin, f.payload.len()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -52,9 +55,15 @@ fn automatic_fragmentation_at_the_configured_size() {
     let config = MessageConfig::default().with_fragment_size(Some(4));
     let mut codec = MessageCodec::with_config(Role::Client, config);
     let mut dst = BytesMut::new();
-    codec.encode(Message::binary(&b"0123456789"[..]), &mut dst).expect("ok");
-    codec.encode(Message::binary(&b"0123"[..]), &mut dst).expect("ok");
-    codec.encode(Message::Ping("not split".into()), &mut dst).expect("ok");
+    codec
+        .encode(Message::binary(&b"0123456789"[..]), &mut dst)
+        .expect("ok");
+    codec
+        .encode(Message::binary(&b"0123"[..]), &mut dst)
+        .expect("ok");
+    codec
+        .encode(Message::Ping("not split".into()), &mut dst)
+        .expect("ok");
     // Text is cut at byte positions: fragments need not be valid alone.
     codec.encode(text("€€"), &mut dst).expect("ok");
     let frames = frames_of(Role::Server, &dst);
@@ -90,15 +99,27 @@ fn a_streamed_send_lets_control_frames_go_between_fragments() {
     let mut dst = BytesMut::new();
     let smile = "😀".as_bytes();
     codec
-        .encode(Fragment::Start(DataKind::Text, Bytes::copy_from_slice(&smile[..1])), &mut dst)
+        .encode(
+            Fragment::Start(DataKind::Text, Bytes::copy_from_slice(&smile[..1])),
+            &mut dst,
+        )
         .expect("a piece may end inside a code point");
     assert!(codec.is_sending_fragments());
-    codec.encode(Message::Pong("keepalive".into()), &mut dst).expect("control between");
     codec
-        .encode(Fragment::Continue(Bytes::copy_from_slice(&smile[1..])), &mut dst)
+        .encode(Message::Pong("keepalive".into()), &mut dst)
+        .expect("control between");
+    codec
+        .encode(
+            Fragment::Continue(Bytes::copy_from_slice(&smile[1..])),
+            &mut dst,
+        )
         .expect("completes it");
-    codec.encode(Message::Ping("".into()), &mut dst).expect("control between");
-    codec.encode(Fragment::End(Bytes::from_static(b"!")), &mut dst).expect("end");
+    codec
+        .encode(Message::Ping("".into()), &mut dst)
+        .expect("control between");
+    codec
+        .encode(Fragment::End(Bytes::from_static(b"!")), &mut dst)
+        .expect("end");
     assert!(!codec.is_sending_fragments());
     let frames = frames_of(Role::Client, &dst);
     assert_eq!(
@@ -127,13 +148,19 @@ fn streamed_sends_are_checked() {
     let mut codec = MessageCodec::new(Role::Client);
     let mut dst = BytesMut::new();
     // Continue or End with no message open.
-    for f in [Fragment::Continue(Bytes::new()), Fragment::End(Bytes::new())] {
+    for f in [
+        Fragment::Continue(Bytes::new()),
+        Fragment::End(Bytes::new()),
+    ] {
         let err = codec.encode(f, &mut dst).expect_err("order");
         assert!(matches!(err, Error::OutgoingFragmentOrder));
         assert_eq!(err.close_code(), None);
     }
     codec
-        .encode(Fragment::Start(DataKind::Binary, Bytes::from_static(b"a")), &mut dst)
+        .encode(
+            Fragment::Start(DataKind::Binary, Bytes::from_static(b"a")),
+            &mut dst,
+        )
         .expect("start");
     let written = dst.len();
     // A second Start, or a whole data message, while one is open.
@@ -144,23 +171,33 @@ fn streamed_sends_are_checked() {
     let err = codec.encode(text("whole"), &mut dst).expect_err("order");
     assert!(matches!(err, Error::OutgoingFragmentOrder));
     assert_eq!(dst.len(), written, "nothing written on error");
-    codec.encode(Fragment::End(Bytes::new()), &mut dst).expect("end");
+    codec
+        .encode(Fragment::End(Bytes::new()), &mut dst)
+        .expect("end");
 
     // Invalid text, and text that ends inside a code point.
     let mut codec = MessageCodec::new(Role::Client);
     codec
-        .encode(Fragment::Start(DataKind::Text, Bytes::from_static(b"ok")), &mut dst)
+        .encode(
+            Fragment::Start(DataKind::Text, Bytes::from_static(b"ok")),
+            &mut dst,
+        )
         .expect("start");
     let err = codec
         .encode(Fragment::Continue(Bytes::from_static(b"x\xff")), &mut dst)
         .expect_err("invalid");
-    assert!(matches!(err, Error::OutgoingInvalidUtf8 { valid_up_to: 3 }), "{err:?}");
+    assert!(
+        matches!(err, Error::OutgoingInvalidUtf8 { valid_up_to: 3 }),
+        "{err:?}"
+    );
     assert!(codec.is_sending_fragments(), "the message stays open");
     let err = codec
         .encode(Fragment::End(Bytes::from_static(b"\xe2\x82")), &mut dst)
         .expect_err("incomplete");
     assert!(matches!(err, Error::OutgoingIncompleteUtf8));
-    codec.encode(Fragment::End(Bytes::from_static("€".as_bytes())), &mut dst).expect("fine");
+    codec
+        .encode(Fragment::End(Bytes::from_static("€".as_bytes())), &mut dst)
+        .expect("fine");
 }
 
 #[test]
@@ -172,7 +209,10 @@ fn control_messages_are_validated_on_send() {
         .expect_err("too long");
     assert_eq!(err.close_code(), None);
     let err = codec
-        .encode(Message::Close(Some(CloseFrame::new(CloseCode::from(1005), ""))), &mut dst)
+        .encode(
+            Message::Close(Some(CloseFrame::new(CloseCode::from(1005), ""))),
+            &mut dst,
+        )
         .expect_err("1005 may not be sent");
     assert!(matches!(err, Error::Frame(_)));
     assert!(dst.is_empty());
@@ -186,7 +226,9 @@ fn a_client_does_not_modify_a_shared_payload() {
         MessageConfig::default().with_fragment_size(Some(300)),
     );
     let mut dst = BytesMut::new();
-    codec.encode(Message::Binary(payload.clone()), &mut dst).expect("ok");
+    codec
+        .encode(Message::Binary(payload.clone()), &mut dst)
+        .expect("ok");
     assert!(payload.iter().all(|b| *b == 0x55));
     let out = common::run(&mut MessageCodec::new(Role::Server), &dst, &[]);
     assert_eq!(out.items, vec![Message::Binary(payload)]);

@@ -85,7 +85,14 @@ fn control_frames_between_fragments_are_delivered_at_once() {
     let mut buf = BytesMut::new();
     let mut got = Vec::new();
     for frame in &frames {
-        got.push(feed(&mut codec, &mut buf, &client_wire(std::slice::from_ref(frame))).expect("ok"));
+        got.push(
+            feed(
+                &mut codec,
+                &mut buf,
+                &client_wire(std::slice::from_ref(frame)),
+            )
+            .expect("ok"),
+        );
     }
     assert_eq!(
         got,
@@ -219,7 +226,13 @@ fn the_message_size_is_checked_from_the_headers_before_buffering() {
     let mut buf = BytesMut::new();
     let err = feed(&mut codec, &mut buf, &masked_header(0x82, 1001)).expect_err("too big");
     assert!(
-        matches!(err, Error::MessageTooBig { size: 1001, max: 1000 }),
+        matches!(
+            err,
+            Error::MessageTooBig {
+                size: 1001,
+                max: 1000
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(close_code(&err), Some(1009));
@@ -231,7 +244,13 @@ fn the_message_size_is_checked_from_the_headers_before_buffering() {
     assert!(feed(&mut codec, &mut buf, &first).expect("ok").is_empty());
     let err = feed(&mut codec, &mut buf, &masked_header(0x80, 500)).expect_err("too big");
     assert!(
-        matches!(err, Error::MessageTooBig { size: 1100, max: 1000 }),
+        matches!(
+            err,
+            Error::MessageTooBig {
+                size: 1100,
+                max: 1000
+            }
+        ),
         "{err:?}"
     );
     assert!(buf.capacity() < 1024, "nothing reserved for the 500 bytes");
@@ -279,7 +298,10 @@ fn the_fragment_count_is_limited() {
         &client_wire(&four),
         &[],
     );
-    assert!(matches!(out.error, Some(Error::TooManyFragments { max: 4 })));
+    assert!(matches!(
+        out.error,
+        Some(Error::TooManyFragments { max: 4 })
+    ));
 
     // Exactly four is fine, and empty fragments make an empty message.
     frames[3] = data(OpCode::Continuation, true, b"");
@@ -331,11 +353,12 @@ fn frame_errors_keep_their_close_codes() {
     assert!(matches!(err, Error::Frame(_)));
     assert_eq!(close_code(&err), Some(1002));
 
-    let bad_close = client_wire(&[Frame::new(OpCode::Close, &b"\x03\xed"[..])]);
+    // Masked with key 0: the payload goes on the wire as it is.
+    let bad_close = [&masked_header(0x88, 2)[..], b"\x03\xed"].concat();
     let err = run(&mut server(), &bad_close, &[]).error.expect("error");
     assert_eq!(close_code(&err), Some(1002));
 
-    let bad_reason = client_wire(&[Frame::new(OpCode::Close, &b"\x03\xe8\xff"[..])]);
+    let bad_reason = [&masked_header(0x88, 3)[..], b"\x03\xe8\xff"].concat();
     let err = run(&mut server(), &bad_reason, &[]).error.expect("error");
     assert_eq!(close_code(&err), Some(1007));
 }
@@ -358,7 +381,10 @@ fn a_single_frame_message_is_not_copied() {
             Message::Binary(b) => b.as_ptr(),
             other => panic!("{other:?}"),
         } as usize;
-        assert!(range.contains(&ptr), "payload was copied out of the read buffer");
+        assert!(
+            range.contains(&ptr),
+            "payload was copied out of the read buffer"
+        );
     }
 }
 

@@ -53,7 +53,11 @@ fn text_chunks_end_on_code_point_boundaries() {
     ];
     let wire = client_wire(&frames);
     let expected = vec![Message::Ping("mid".into()), text(&message)];
-    for cuts in [vec![], every_byte(wire.len()), (1..wire.len()).step_by(7).collect()] {
+    for cuts in [
+        vec![],
+        every_byte(wire.len()),
+        (1..wire.len()).step_by(7).collect(),
+    ] {
         let out = run(&mut stream(), &wire, &cuts);
         assert!(out.error.is_none(), "{:?}", out.error);
         // join_stream checks each text chunk is UTF-8 on its own, and the
@@ -65,10 +69,17 @@ fn text_chunks_end_on_code_point_boundaries() {
 #[test]
 fn invalid_text_fails_fast_in_the_stream() {
     let mut wire = client_wire(&[data(OpCode::Text, false, "ok é".as_bytes())]);
-    wire.extend(client_wire(&[data(OpCode::Continuation, false, b"\xe2\x28\xa1")]));
+    wire.extend(client_wire(&[data(
+        OpCode::Continuation,
+        false,
+        b"\xe2\x28\xa1",
+    )]));
     let out = run(&mut stream(), &wire, &every_byte(wire.len()));
     let err = out.error.expect("error");
-    assert!(matches!(err, Error::InvalidUtf8 { valid_up_to: 5 }), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidUtf8 { valid_up_to: 5 }),
+        "{err:?}"
+    );
     assert_eq!(err.close_code().map(u16::from), Some(1007));
     // What was valid was handed out before the error.
     let text: String = out
@@ -94,7 +105,10 @@ fn order_errors_in_the_stream() {
     let wire = client_wire(&[data(OpCode::Continuation, true, b"x")]);
     let err = run(&mut stream(), &wire, &[]).error.expect("error");
     assert!(matches!(err, Error::UnexpectedContinuation));
-    let wire = client_wire(&[data(OpCode::Binary, false, b"x"), data(OpCode::Text, true, b"y")]);
+    let wire = client_wire(&[
+        data(OpCode::Binary, false, b"x"),
+        data(OpCode::Text, true, b"y"),
+    ]);
     let out = run(&mut stream(), &wire, &[]);
     assert!(matches!(out.error, Some(Error::MessageInProgress)));
 }

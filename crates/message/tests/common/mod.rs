@@ -59,7 +59,11 @@ where
 
 /// Appends `bytes` to `buf` and decodes until `Ok(None)`: the items this read
 /// produced, or the error. `decode_eof` is never called.
-pub(crate) fn feed<D>(codec: &mut D, buf: &mut BytesMut, bytes: &[u8]) -> Result<Vec<D::Item>, Error>
+pub(crate) fn feed<D>(
+    codec: &mut D,
+    buf: &mut BytesMut,
+    bytes: &[u8],
+) -> Result<Vec<D::Item>, Error>
 where
     D: Decoder<Error = Error>,
 {
@@ -146,7 +150,10 @@ pub(crate) fn join_stream(chunks: &[MessageChunk]) -> Vec<Message> {
     for (i, chunk) in chunks.iter().enumerate() {
         match chunk {
             MessageChunk::Control(m) => {
-                assert!(m.is_control(), "chunk {i}: Control({m:?}) is not a control message");
+                assert!(
+                    m.is_control(),
+                    "chunk {i}: Control({m:?}) is not a control message"
+                );
                 out.push(m.clone());
             }
             MessageChunk::Text { data, first, last } => {
@@ -154,11 +161,16 @@ pub(crate) fn join_stream(chunks: &[MessageChunk]) -> Vec<Message> {
                 let s = std::str::from_utf8(data.as_bytes())
                     .unwrap_or_else(|e| panic!("chunk {i}: text chunk is not UTF-8: {e}"));
                 assert_eq!(*first, open.is_none(), "chunk {i}: wrong `first` flag");
-                assert!(*last || !s.is_empty(), "chunk {i}: empty text chunk before the last");
+                assert!(
+                    *last || !s.is_empty(),
+                    "chunk {i}: empty text chunk before the last"
+                );
                 let mut acc = match open.take() {
                     None => String::new(),
                     Some(Open::Text(acc)) => acc,
-                    Some(Open::Binary(_)) => panic!("chunk {i}: text chunk inside a binary message"),
+                    Some(Open::Binary(_)) => {
+                        panic!("chunk {i}: text chunk inside a binary message")
+                    }
                 };
                 acc.push_str(s);
                 if *last {
