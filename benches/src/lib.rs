@@ -1,6 +1,7 @@
-//! Side-by-side benchmarks of `tether-frame` and its peers: tungstenite,
-//! fastwebsockets and tokio-websockets, with `memcpy` of the same bytes as
-//! the physical reference.
+//! Side-by-side benchmarks of `tether-frame` and `tether-message` and their
+//! peers: tungstenite, fastwebsockets and tokio-websockets, with `memcpy` of
+//! the same bytes (frames) and `simdutf8` on the same text (messages) as the
+//! physical references.
 //!
 //! This library holds what the criterion bench (`benches/frames.rs`) and the
 //! report binary (`src/bin/report.rs`) share:
@@ -12,6 +13,8 @@
 //!   same [`ChunkedReader`](mock::ChunkedReader), which hands out at most one
 //!   pre-cut chunk per read call, like a socket that received those segments,
 //!   and writes into the same kind of [`VecSink`](mock::VecSink).
+//! * [`messages`]: the message workloads (text, fragmented with a ping
+//!   between fragments) and one message-level driver per implementation.
 //! * [`decode`] and [`encode`]: one driver per implementation, each using the
 //!   implementation the way its documentation tells an application to, and a
 //!   check that the driver produced the right frames, run once before timing.
@@ -23,6 +26,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod messages;
 pub mod mock;
 pub mod workload;
 

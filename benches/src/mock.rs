@@ -253,6 +253,99 @@ impl AsyncRead for VecSink<'_> {
     }
 }
 
+/// A transport for the message benches: reads are a [`ChunkedReader`]'s,
+/// writes are accepted and dropped (counted in [`Duplex::written`]).
+///
+/// Message-level peers answer the pings of the fragmented workloads with
+/// pongs on their own (tungstenite and tokio-websockets always do), so their
+/// transport must take writes; what they write is not part of the measure.
+#[derive(Debug, Clone, Copy)]
+pub struct Duplex<'a> {
+    reader: ChunkedReader<'a>,
+    written: &'a Cell<usize>,
+}
+
+impl<'a> Duplex<'a> {
+    /// Reads from `reader`; counts written bytes in `written`.
+    pub fn new(reader: ChunkedReader<'a>, written: &'a Cell<usize>) -> Duplex<'a> {
+        Duplex { reader, written }
+    }
+
+    /// The reader.
+    pub fn reader(&self) -> ChunkedReader<'a> {
+        self.reader
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> usize {
+        self.written.get()
+    }
+
+    #[inline]
+    fn count(&self, n: usize) -> usize {
+        self.written.set(self.written.get() + n);
+        n
+    }
+}
+
+impl io::Read for Duplex<'_> {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(&mut self.reader, buf)
+    }
+}
+
+impl io::Write for Duplex<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(self.count(buf.len()))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsyncRead for Duplex<'_> {
+    #[inline]
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.reader).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Duplex<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(self.count(buf.len())))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(self.count(bufs.iter().map(|b| b.len()).sum())))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;

@@ -141,7 +141,13 @@ impl Workload {
 /// Appends a final binary frame with `payload` masked with `key`, with the
 /// length in its shortest form (RFC 6455 section 5.2).
 pub fn push_masked_frame(dst: &mut Vec<u8>, payload: &[u8], key: [u8; 4]) {
-    dst.push(0x82);
+    push_masked(dst, 0x82, payload, key);
+}
+
+/// Appends a masked frame whose first header byte (FIN, RSV, opcode) is
+/// `b0`, with the length in its shortest form.
+pub fn push_masked(dst: &mut Vec<u8>, b0: u8, payload: &[u8], key: [u8; 4]) {
+    dst.push(b0);
     let len = payload.len();
     if len < 126 {
         dst.push(0x80 | len as u8);

@@ -14,6 +14,10 @@ fuzz/README.md):
   frame_differential: [config, wire...]
     config bits 0-2: limit index (0 = 16 MiB); bit 3: all RSV allowed;
     bit 4: client role.
+  message_decode: [config, k, k chunk sizes..., wire...]
+    config bit 0: client role; bits 1-3: max_message_size index
+    (0 = 64 MiB default, 6 = 1000 bytes); bits 4-6: max_fragments index
+    (0 = default, 4 = 4 fragments).
   frame_header: the bytes of a header (no prefix).
   close_payload: a close frame payload (no prefix).
 
@@ -174,6 +178,40 @@ def close_seeds():
     }
 
 
+def message_seeds():
+    """Messages for a server (masked frames): fragmented text with control
+    frames between fragments, a 4-byte character split across three
+    fragments, invalid and incomplete UTF-8, order errors, limits."""
+    k = KEY
+    smile = "\U0001F600".encode()
+    text = "h\u00e9llo w\u00f6rld \u20ac".encode()
+    wires = {
+        "text-single": frame(0x81, text, k),
+        "binary-single": frame(0x82, BIN256, k),
+        "text-fragments-ping-between": frame(0x01, text[:3], k)
+        + frame(0x89, b"p", k)
+        + frame(0x00, text[3:9], k)
+        + frame(0x8A, b"q", k)
+        + frame(0x80, text[9:], k),
+        "smile-in-three-fragments": frame(0x01, b"<" + smile[:1], k)
+        + frame(0x00, smile[1:3], k)
+        + frame(0x80, smile[3:] + b">", k),
+        "invalid-utf8-first-fragment": frame(0x01, b"ab\xc0\xaf", k),
+        "surrogate-across-fragments": frame(0x01, b"abc\xed", k) + frame(0x80, b"\xa0\x80", k),
+        "incomplete-utf8-end": frame(0x81, b"ab\xe2\x82", k),
+        "continuation-without-message": frame(0x80, b"x", k),
+        "data-while-open": frame(0x02, b"a", k) + frame(0x81, b"b", k),
+        "close-between-fragments": frame(0x02, b"a", k) + frame(0x88, struct.pack(">H", 1000) + b"bye", k),
+        "many-empty-fragments": frame(0x02, b"", k) + frame(0x00, b"", k) * 6 + frame(0x80, b"", k),
+    }
+    seeds = {}
+    for name, wire in wires.items():
+        seeds[name] = bytes([0x00, 0]) + wire
+        # max_message_size 7, max_fragments 4, reads of 1, 2 and 5 bytes.
+        seeds[name + "-limits-split-1-2-5"] = bytes([0x46, 3, 1, 2, 5]) + wire
+    return seeds
+
+
 def write(target, seeds):
     out = os.path.join(HERE, target)
     os.makedirs(out, exist_ok=True)
@@ -188,3 +226,4 @@ if __name__ == "__main__":
     write("frame_differential", differential_seeds())
     write("frame_header", header_seeds())
     write("close_payload", close_seeds())
+    write("message_decode", message_seeds())

@@ -30,7 +30,7 @@ use tether_benches::workload::{parse_size_label, size_label};
 const PEERS: [&str; 3] = ["tungstenite", "fastwebsockets", "tokio-websockets"];
 
 /// Column order; anything else follows alphabetically.
-const COLUMN_ORDER: [&str; 8] = [
+const COLUMN_ORDER: [&str; 9] = [
     "tether",
     "tether-decode",
     "tether-encoder",
@@ -39,15 +39,18 @@ const COLUMN_ORDER: [&str; 8] = [
     "fastwebsockets",
     "tokio-websockets",
     "memcpy",
+    "simdutf8",
 ];
 
 /// Group order; anything else follows alphabetically.
-const GROUP_ORDER: [&str; 5] = [
+const GROUP_ORDER: [&str; 7] = [
     "decode_whole",
     "decode_4k",
     "decode_random",
     "encode",
     "mask",
+    "msg_whole",
+    "msg_random",
 ];
 
 /// One benchmark: payload bytes per iteration and nanoseconds per iteration.
@@ -63,8 +66,12 @@ impl Cell {
     }
 }
 
-/// group -> payload size -> implementation -> cell
-type Results = BTreeMap<String, BTreeMap<usize, BTreeMap<String, Cell>>>;
+/// A row: the payload size of each frame or message, and the benchmark's
+/// parameter label (`16KiB`, `text-1KiB`, `binary-1MiB-x64`).
+type Row = (usize, String);
+
+/// group -> row -> implementation -> cell
+type Results = BTreeMap<String, BTreeMap<Row, BTreeMap<String, Cell>>>;
 
 fn main() {
     let dir = std::env::args_os()
@@ -83,11 +90,11 @@ fn main() {
     let mut results = Results::new();
     for file in files {
         match read_cell(&file) {
-            Ok(Some((group, function, size, cell))) => {
+            Ok(Some((group, function, row, cell))) => {
                 results
                     .entry(group)
                     .or_default()
-                    .entry(size)
+                    .entry(row)
                     .or_default()
                     .insert(function, cell);
             }
@@ -125,9 +132,15 @@ fn collect_benchmark_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Reads one benchmark: `(group, function, payload size, cell)`, or `None`
-/// if it has no byte throughput or no size parameter.
-fn read_cell(benchmark: &Path) -> Result<Option<(String, String, usize, Cell)>, String> {
+/// The payload size in a row label: the label itself (`16KiB`) or one of its
+/// dash-separated parts (`text-1KiB`, `binary-1MiB-x64`).
+fn row_size(label: &str) -> Option<usize> {
+    parse_size_label(label).or_else(|| label.split('-').find_map(parse_size_label))
+}
+
+/// Reads one benchmark: `(group, function, row, cell)`, or `None` if it has
+/// no byte throughput or no size in its parameter.
+fn read_cell(benchmark: &Path) -> Result<Option<(String, String, Row, Cell)>, String> {
     let json = |path: &Path| -> Result<Value, String> {
         let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
         serde_json::from_str(&text).map_err(|e| e.to_string())
@@ -138,7 +151,10 @@ fn read_cell(benchmark: &Path) -> Result<Option<(String, String, usize, Cell)>, 
         .as_str()
         .ok_or("no function_id")?
         .to_owned();
-    let Some(size) = meta["value_str"].as_str().and_then(parse_size_label) else {
+    let Some(label) = meta["value_str"].as_str() else {
+        return Ok(None);
+    };
+    let Some(size) = row_size(label) else {
         return Ok(None);
     };
     let throughput = &meta["throughput"];
@@ -156,7 +172,7 @@ fn read_cell(benchmark: &Path) -> Result<Option<(String, String, usize, Cell)>, 
     Ok(Some((
         group,
         function,
-        size,
+        (size, label.to_owned()),
         Cell {
             bytes: bytes as f64,
             ns,
@@ -227,6 +243,7 @@ fn render(results: &Results) -> String {
     for group in &groups {
         let rows = &results[group];
         let is_mask = group == "mask";
+        let is_message = group.starts_with("msg_");
         let columns = ordered(
             rows.values().flat_map(|r| r.keys().map(String::as_str)),
             &COLUMN_ORDER,
@@ -234,9 +251,10 @@ fn render(results: &Results) -> String {
         let tethers: Vec<&String> = columns.iter().filter(|c| c.starts_with("tether")).collect();
         let has_peer = columns.iter().any(|c| PEERS.contains(&c.as_str()));
         let vs_memcpy = is_mask && columns.iter().any(|c| c == "memcpy");
+        let vs_simdutf8 = columns.iter().any(|c| c == "simdutf8");
 
         out.push_str(&format!("### `{group}`: GB/s\n\n"));
-        let mut header = vec!["payload".to_owned()];
+        let mut header = vec![if is_message { "messages" } else { "payload" }.to_owned()];
         header.extend(columns.iter().cloned());
         if has_peer {
             header.push("best peer".to_owned());
@@ -245,9 +263,12 @@ fn render(results: &Results) -> String {
         if vs_memcpy {
             header.extend(tethers.iter().map(|t| format!("{t} ÷ memcpy")));
         }
+        if vs_simdutf8 {
+            header.push("tether time ÷ simdutf8 time".to_owned());
+        }
         table_header(&mut out, &header);
-        for (&size, row) in rows {
-            let mut cells = vec![size_label(size)];
+        for ((_, label), row) in rows {
+            let mut cells = vec![label.clone()];
             for column in &columns {
                 cells.push(row.get(column).map_or("–".to_owned(), |&c| gbps(c)));
             }
@@ -269,6 +290,12 @@ fn render(results: &Results) -> String {
                     });
                 }
             }
+            if vs_simdutf8 {
+                cells.push(match (row.get("tether"), row.get("simdutf8")) {
+                    (Some(&t), Some(&u)) => format!("{:.2}×", ratio(u, t)),
+                    _ => "–".to_owned(),
+                });
+            }
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         out.push('\n');
@@ -276,15 +303,17 @@ fn render(results: &Results) -> String {
         if is_mask {
             continue;
         }
-        out.push_str(&format!("### `{group}`: frames/s\n\n"));
-        let mut header = vec!["payload".to_owned()];
-        header.extend(columns.iter().filter(|c| *c != "memcpy").cloned());
+        let unit = if is_message { "messages" } else { "frames" };
+        out.push_str(&format!("### `{group}`: {unit}/s\n\n"));
+        let counted = |c: &&String| !matches!(c.as_str(), "memcpy" | "simdutf8");
+        let mut header = vec![if is_message { "messages" } else { "payload" }.to_owned()];
+        header.extend(columns.iter().filter(counted).cloned());
         table_header(&mut out, &header);
-        for (&size, row) in rows {
-            let mut cells = vec![size_label(size)];
-            for column in columns.iter().filter(|c| *c != "memcpy") {
+        for ((size, label), row) in rows {
+            let mut cells = vec![label.clone()];
+            for column in columns.iter().filter(counted) {
                 cells.push(row.get(column).map_or("–".to_owned(), |&c| {
-                    per_sec(c.bytes_per_sec() / size.max(1) as f64)
+                    per_sec(c.bytes_per_sec() / (*size).max(1) as f64)
                 }));
             }
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -295,7 +324,16 @@ fn render(results: &Results) -> String {
     out
 }
 
-/// The targets of the frame layer, checked cell by cell.
+/// The row of `group` whose label is `label`.
+fn row<'a>(results: &'a Results, group: &str, label: &str) -> Option<&'a BTreeMap<String, Cell>> {
+    results
+        .get(group)?
+        .iter()
+        .find(|((_, l), _)| l == label)
+        .map(|(_, row)| row)
+}
+
+/// The targets of the frame and message layers, checked cell by cell.
 fn targets(results: &Results) -> String {
     let mut out =
         String::from("### Targets\n\n| target | cell | measured | met |\n|---|---|---:|---|\n");
@@ -306,39 +344,60 @@ fn targets(results: &Results) -> String {
         };
         out.push_str(&format!("| {target} | {cell} | {measured} | {met} |\n"));
     };
-    let vs_best_peer = |group: &str, size: usize| -> Option<f64> {
-        let row = results.get(group)?.get(&size)?;
+    let vs_best_peer = |group: &str, label: &str| -> Option<f64> {
+        let row = row(results, group, label)?;
         Some(ratio(*row.get("tether")?, best_peer(row)?.1))
     };
     for group in ["decode_whole", "decode_4k", "decode_random"] {
         for size in [16, 128, 1024] {
+            let label = size_label(size);
             line(
                 "small-frame decode ≥ 1.5× best peer",
-                format!("`{group}` {}", size_label(size)),
-                vs_best_peer(group, size),
+                format!("`{group}` {label}"),
+                vs_best_peer(group, &label),
                 1.5,
             );
         }
     }
     for size in tether_benches::workload::PAYLOAD_SIZES {
+        let label = size_label(size);
         line(
             "random-chunk decode ≥ 1.3× best peer",
-            format!("`decode_random` {}", size_label(size)),
-            vs_best_peer("decode_random", size),
+            format!("`decode_random` {label}"),
+            vs_best_peer("decode_random", &label),
             1.3,
         );
     }
     for size in [16 << 10, 1 << 20] {
-        let value = results
-            .get("mask")
-            .and_then(|g| g.get(&size))
+        let label = size_label(size);
+        let value = row(results, "mask", &label)
             .and_then(|row| Some(ratio(*row.get("tether")?, *row.get("memcpy")?)));
-        line(
-            "unmasking ≥ memcpy",
-            format!("`mask` {}", size_label(size)),
-            value,
-            1.0,
-        );
+        line("unmasking ≥ memcpy", format!("`mask` {label}"), value, 1.0);
+    }
+    for group in ["msg_whole", "msg_random"] {
+        let Some(rows) = results.get(group) else {
+            continue;
+        };
+        for (_, label) in rows.keys() {
+            line(
+                "message decode ≥ 1.3× best peer",
+                format!("`{group}` {label}"),
+                vs_best_peer(group, label),
+                1.3,
+            );
+        }
+        for ((_, label), row) in rows {
+            // Within 2x of simdutf8: simdutf8's time is at least half of
+            // tether's, i.e. tether's throughput ÷ simdutf8's ≥ 0.5.
+            if let (Some(&t), Some(&u)) = (row.get("tether"), row.get("simdutf8")) {
+                line(
+                    "text decode within 2× of simdutf8 alone (tether ÷ simdutf8 throughput ≥ 0.5)",
+                    format!("`{group}` {label}"),
+                    Some(ratio(t, u)),
+                    0.5,
+                );
+            }
+        }
     }
     out
 }
