@@ -27,7 +27,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, integration, property, doc)"
 cargo test --workspace --locked
 
-step "fuzz targets (${FUZZ_SECONDS:-30} s each)"
+export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+step "fuzz targets (${FUZZ_SECONDS} s each)"
 bash scripts/fuzz.sh
 
 step "benchmarks build (not run)"

@@ -7,10 +7,12 @@ use crate::header::{self, HeaderBytes};
 use crate::mask::apply_mask;
 use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rsv};
 
-/// How much the decoder grows the read buffer by, at least, while a large
-/// frame arrives (the growth is otherwise proportional to the bytes already
-/// received, so the buffer at most doubles per step).
-const RESERVE_STEP: usize = 64 * 1024;
+/// The most the decoder reserves for a frame's payload beyond what has
+/// arrived: frames up to this size get their whole buffer as soon as their
+/// header is in (one allocation, no regrowth); a larger frame's buffer grows
+/// in proportion to the bytes received (at most doubling per step), so a
+/// header alone never makes the decoder allocate what it declares.
+const RESERVE_STEP: usize = 1 << 20;
 
 /// Decodes and encodes whole RFC 6455 frames.
 ///
@@ -21,10 +23,11 @@ const RESERVE_STEP: usize = 64 * 1024;
 /// in place. Work is never repeated across calls: the header is parsed once,
 /// and the payload bytes that have already arrived are unmasked at once and
 /// remembered, so each byte is unmasked exactly once however the reads fall.
-/// While a large frame arrives, the buffer is grown in proportion to the
-/// bytes already received (at most doubling, at least 64 KiB at a time), so
-/// the transport reads the rest in large pieces while a peer that only sends
-/// a header cannot make the decoder allocate what the header declares.
+/// Once a header is in, the buffer is grown to hold the whole frame if it is
+/// at most 1 MiB, so the transport reads the rest in large pieces; a larger
+/// frame's buffer grows in proportion to the bytes already received (at most
+/// doubling, at least 1 MiB at a time), so a peer that only sends a header
+/// cannot make the decoder allocate the `max_frame_size` it may declare.
 ///
 /// Every rule of RFC 6455 section 5 that a single frame can break is checked,
 /// and each violation is an [`Error`] that names its close code. Close frames
@@ -240,6 +243,16 @@ impl Decoder for FrameCodec {
                 len: header.payload_len,
                 max: usize::MAX as u64,
             })?;
+            // The common case: the whole frame is in the buffer. Split it
+            // off and unmask it without going through the payload state.
+            if src.len() - header_len >= len {
+                src.advance(header_len);
+                let mut payload = src.split_to(len);
+                if let Some(key) = header.mask {
+                    apply_mask(&mut payload, key, 0);
+                }
+                return finish(header, payload.freeze()).map(Some);
+            }
             src.advance(header_len);
             self.state = DecodeState::Payload {
                 header,
@@ -264,10 +277,9 @@ impl Decoder for FrameCodec {
             *unmasked = available;
         }
         if src.len() < len {
-            // Grow towards the frame size in proportion to what has arrived
-            // (at most doubling, plus one read's worth), never by what the
-            // header alone declares: a 14-byte header must not commit
-            // `max_frame_size` bytes of memory.
+            // Grow towards the frame size by at most RESERVE_STEP or what
+            // has arrived, never by what the header alone declares: a
+            // 14-byte header must not commit `max_frame_size` bytes.
             let missing = len - src.len();
             src.reserve(missing.min(src.len().max(RESERVE_STEP)));
             return Ok(None);
@@ -275,15 +287,7 @@ impl Decoder for FrameCodec {
         let payload = src.split_to(len).freeze();
         let header = *header;
         self.state = DecodeState::Header;
-        if header.opcode == OpCode::Close {
-            CloseFrame::parse(&payload)?;
-        }
-        Ok(Some(Frame {
-            fin: header.fin,
-            rsv: header.rsv,
-            opcode: header.opcode,
-            payload,
-        }))
+        finish(header, payload).map(Some)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
@@ -295,6 +299,21 @@ impl Decoder for FrameCodec {
             }),
         }
     }
+}
+
+/// The frame of a header and its unmasked payload; a close payload is
+/// checked (code and UTF-8 reason).
+#[inline]
+fn finish(header: FrameHeader, payload: Bytes) -> Result<Frame, Error> {
+    if header.opcode == OpCode::Close {
+        CloseFrame::parse(&payload)?;
+    }
+    Ok(Frame {
+        fin: header.fin,
+        rsv: header.rsv,
+        opcode: header.opcode,
+        payload,
+    })
 }
 
 impl Encoder<Frame> for FrameCodec {

@@ -5,8 +5,9 @@
 //! position of the first byte within the payload, so a frame can be unmasked
 //! piece by piece as its bytes arrive, each byte exactly once.
 
-/// Below this length the plain byte loop wins over setting up the wide loop.
-const SMALL: usize = 32;
+/// Below this length the word loop is used directly, without the dispatch to
+/// the wide (AVX2) copy.
+const SMALL: usize = 64;
 
 /// XORs `buf` with the masking `key`, where `buf[0]` is the byte at position
 /// `offset` of the frame payload.
@@ -31,7 +32,7 @@ const SMALL: usize = 32;
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     if buf.len() < SMALL {
-        apply_mask_scalar(buf, key, 0);
+        mask_words(buf, key);
     } else {
         crate::fast::mask_bulk(buf, key);
     }
@@ -55,29 +56,32 @@ pub(crate) fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
     word.rotate_right(shift).to_le_bytes()
 }
 
-/// The wide loop, in safe Rust. `crate::fast` also compiles it with AVX2.
+/// The word loop, in safe Rust: 32-byte blocks of four 64-bit XORs (one
+/// 256-bit XOR once compiled with AVX2, two 128-bit ones with SSE2), then
+/// 8-byte words, a 4-byte word, then the last 0-3 bytes. `crate::fast` also compiles it
+/// with AVX2 enabled.
 #[inline(always)]
 pub(crate) fn mask_words(buf: &mut [u8], key: [u8; 4]) {
-    let mut wide = [0u8; 64];
-    for (b, k) in wide.iter_mut().zip(key.iter().cycle()) {
-        *b = *k;
-    }
-    let (blocks, rest) = buf.as_chunks_mut::<64>();
+    let [k0, k1, k2, k3] = key;
+    let k64 = u64::from_ne_bytes([k0, k1, k2, k3, k0, k1, k2, k3]);
+    let (blocks, rest) = buf.as_chunks_mut::<32>();
     for block in blocks {
-        for (b, k) in block.iter_mut().zip(wide.iter()) {
-            *b ^= *k;
+        let (words, _) = block.as_chunks_mut::<8>();
+        for word in words {
+            *word = (u64::from_ne_bytes(*word) ^ k64).to_ne_bytes();
         }
     }
-    // 64 is a multiple of 4: the key phase is unchanged for the rest.
-    let k64 = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    // 32 and 8 are multiples of 4: the key phase is unchanged for the rest.
     let (words, tail) = rest.as_chunks_mut::<8>();
     for word in words {
         *word = (u64::from_ne_bytes(*word) ^ k64).to_ne_bytes();
     }
-    for (b, k) in tail.iter_mut().zip(key.iter().cycle()) {
-        *b ^= *k;
+    let (quad, last) = tail.as_chunks_mut::<4>();
+    for word in quad {
+        *word = (u32::from_ne_bytes(*word) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+    }
+    for (b, k) in last.iter_mut().zip(key) {
+        *b ^= k;
     }
 }
 
