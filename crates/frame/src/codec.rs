@@ -14,6 +14,10 @@ use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rs
 /// header alone never makes the decoder allocate what it declares.
 const RESERVE_STEP: usize = 1 << 20;
 
+/// While a frame arrives, its payload is unmasked once this many new bytes
+/// have come (and the rest when it is complete).
+const UNMASK_BATCH: usize = 64 << 10;
+
 /// Decodes and encodes whole RFC 6455 frames.
 ///
 /// # Decoding
@@ -21,8 +25,12 @@ const RESERVE_STEP: usize = 1 << 20;
 /// `decode` returns `Ok(None)` until a whole frame has arrived, then the
 /// frame, whose payload is split from the read buffer (no copy) and unmasked
 /// in place. Work is never repeated across calls: the header is parsed once,
-/// and the payload bytes that have already arrived are unmasked at once and
-/// remembered, so each byte is unmasked exactly once however the reads fall.
+/// and an offset records how much of the payload is unmasked, so each byte
+/// is unmasked exactly once however the reads fall. Unmasking is batched: a
+/// frame still arriving is unmasked 64 KiB at a time and the rest when it
+/// completes (bytes the transport has just written are slow to read back
+/// at once; a batch is still in cache), or as far as it has arrived when
+/// [`FrameCodec::partial_payload`] asks.
 /// Once a header is in, the buffer is grown to hold the whole frame if it is
 /// at most 1 MiB, so the transport reads the rest in large pieces; a larger
 /// frame's buffer grows in proportion to the bytes already received (at most
@@ -36,7 +44,7 @@ const RESERVE_STEP: usize = 1 << 20;
 /// | state | waits for | then |
 /// |---|---|---|
 /// | header | 2-14 header bytes | checks the header, removes it from the buffer, reserves the payload → payload |
-/// | payload | `payload_len` bytes | unmasks new bytes as they come; when complete, splits them off → header |
+/// | payload | `payload_len` bytes | unmasks new bytes in 64 KiB batches; when complete, unmasks the rest and splits the payload off → header |
 ///
 /// Per-connection state: the role, the configuration and the header of the
 /// frame in progress with two offsets; `size_of::<FrameCodec>()` is 56 bytes
@@ -128,13 +136,20 @@ impl FrameCodec {
     /// `Ok(None)`.
     ///
     /// Lets a layer above look at a frame before it is complete, for example
-    /// to validate UTF-8 as it arrives and fail fast; each call returns the
+    /// to validate UTF-8 as it arrives and fail fast. The bytes not yet
+    /// unmasked are unmasked now (and never again); each call returns the
     /// whole prefix, so such a layer keeps its own offset to avoid rescans.
-    pub fn partial_payload<'a>(&self, src: &'a [u8]) -> Option<(&FrameHeader, &'a [u8])> {
-        match &self.state {
+    pub fn partial_payload<'a>(&mut self, src: &'a mut [u8]) -> Option<(&FrameHeader, &'a [u8])> {
+        match &mut self.state {
             DecodeState::Payload {
-                header, unmasked, ..
-            } => Some((header, src.get(..*unmasked).unwrap_or_default())),
+                header,
+                len,
+                unmasked,
+            } => {
+                let available = src.len().min(*len);
+                unmask_up_to(header, unmasked, src, available);
+                Some((header, src.get(..available).unwrap_or_default()))
+            }
             DecodeState::Header => None,
         }
     }
@@ -270,13 +285,14 @@ impl Decoder for FrameCodec {
         };
         let len = *len;
         let available = src.len().min(len);
-        if let Some(key) = header.mask {
-            if let Some(fresh) = src.get_mut(*unmasked..available) {
-                apply_mask(fresh, key, *unmasked);
-            }
-            *unmasked = available;
-        }
         if src.len() < len {
+            // Unmask in batches rather than each read's few bytes at once:
+            // bytes the transport has just written are still in the store
+            // buffer, and reading them back stalls; a batch is unmasked
+            // while it is still in cache.
+            if available - *unmasked >= UNMASK_BATCH {
+                unmask_up_to(header, unmasked, src, available);
+            }
             // Grow towards the frame size by at most RESERVE_STEP or what
             // has arrived, never by what the header alone declares: a
             // 14-byte header must not commit `max_frame_size` bytes.
@@ -284,6 +300,7 @@ impl Decoder for FrameCodec {
             src.reserve(missing.min(src.len().max(RESERVE_STEP)));
             return Ok(None);
         }
+        unmask_up_to(header, unmasked, src, len);
         let payload = src.split_to(len).freeze();
         let header = *header;
         self.state = DecodeState::Header;
@@ -299,6 +316,17 @@ impl Decoder for FrameCodec {
             }),
         }
     }
+}
+
+/// Unmasks `src[*unmasked..end]` (payload positions) and records that.
+#[inline]
+fn unmask_up_to(header: &FrameHeader, unmasked: &mut usize, src: &mut [u8], end: usize) {
+    if let Some(key) = header.mask {
+        if let Some(fresh) = src.get_mut(*unmasked..end) {
+            apply_mask(fresh, key, *unmasked);
+        }
+    }
+    *unmasked = (*unmasked).max(end);
 }
 
 /// The frame of a header and its unmasked payload; a close payload is

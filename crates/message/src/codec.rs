@@ -162,7 +162,7 @@ impl MessageCodec {
 
     /// Checks the frame still arriving: message order at once, and the UTF-8
     /// of its new bytes.
-    fn check_partial(&mut self, src: &[u8]) -> Result<(), Error> {
+    fn check_partial(&mut self, src: &mut [u8]) -> Result<(), Error> {
         let Some((header, prefix)) = self.frames.partial_payload(src) else {
             return Ok(());
         };
