@@ -3,7 +3,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::header::{self, HeaderBytes};
+use crate::header::{self, HeaderBytes, Rules};
 use crate::mask::apply_mask;
 use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rsv};
 
@@ -80,6 +80,8 @@ const UNMASK_BATCH: usize = 64 << 10;
 pub struct FrameCodec {
     role: Role,
     config: FrameConfig,
+    /// What the header parser enforces, from `role` and `config`.
+    rules: Rules,
     state: DecodeState,
 }
 
@@ -103,6 +105,7 @@ impl FrameCodec {
     pub fn with_config(role: Role, config: FrameConfig) -> FrameCodec {
         FrameCodec {
             role,
+            rules: config.rules(role),
             config,
             state: DecodeState::Header,
         }
@@ -122,12 +125,14 @@ impl FrameCodec {
     /// an extension is negotiated.
     pub fn set_allowed_rsv(&mut self, rsv: Rsv) {
         self.config.allowed_rsv = rsv;
+        self.rules = self.config.rules(self.role);
     }
 
     /// Changes the maximum received frame size; applies from the next header.
     #[inline]
     pub fn set_max_frame_size(&mut self, max: u64) {
         self.config.max_frame_size = max.min(crate::MAX_PAYLOAD_LEN);
+        self.rules.max_payload_len = self.config.max_frame_size;
     }
 
     /// The frame whose payload is still arriving, with the part of its
@@ -249,8 +254,7 @@ impl Decoder for FrameCodec {
     #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, Error> {
         if let DecodeState::Header = self.state {
-            let rules = self.config.rules(self.role);
-            let Some((header, header_len)) = header::parse(src, &rules)? else {
+            let Some((header, header_len)) = header::parse(src, &self.rules)? else {
                 return Ok(None);
             };
             // max_frame_size was checked; it may still exceed a 32-bit usize.

@@ -81,6 +81,7 @@ impl FrameConfig {
         self
     }
 
+    #[inline]
     pub(crate) fn rules(&self, role: Role) -> Rules {
         Rules {
             role: Some(role),

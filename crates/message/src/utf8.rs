@@ -114,32 +114,87 @@ impl Utf8Validator {
             }
         }
         let rest = piece.get(head..).unwrap_or_default();
-        let tail = match simdutf8::basic::from_utf8(rest) {
-            Ok(_) => piece.len(),
-            Err(_) => match simdutf8::compat::from_utf8(rest) {
-                Ok(_) => piece.len(),
+        // Validate up to the start of a code point the piece cuts (found by
+        // looking back at most 3 bytes), so a cut costs no second pass.
+        let boundary = incomplete_tail_start(rest);
+        let (body, cut) = rest.split_at(boundary);
+        if !is_utf8(body) {
+            // Invalid: only now find where, for the error.
+            let valid = simdutf8::compat::from_utf8(body).map_or_else(|e| e.valid_up_to(), |_| 0);
+            return Err(InvalidUtf8 {
+                valid_up_to: start + head + valid,
+            });
+        }
+        if !cut.is_empty() {
+            // The cut bytes must be the start of some code point: fail fast
+            // on a prefix no continuation can complete (E0 80, F5, ...).
+            match simdutf8::compat::from_utf8(cut) {
                 Err(e) if e.error_len().is_none() => {
-                    let cut = rest.get(e.valid_up_to()..).unwrap_or_default();
                     self.pending_len = cut.len() as u8;
                     for (slot, byte) in self.pending.iter_mut().zip(cut) {
                         *slot = *byte;
                     }
-                    head + e.valid_up_to()
                 }
-                Err(e) => {
+                _ => {
                     return Err(InvalidUtf8 {
-                        valid_up_to: start + head + e.valid_up_to(),
+                        valid_up_to: start + head + boundary,
                     })
                 }
-            },
-        };
+            }
+        }
         self.fed += piece.len();
         Ok(Fed {
             head,
-            tail,
+            tail: head + boundary,
             carried_done,
         })
     }
+}
+
+/// Whether `bytes` is UTF-8, with SIMD whatever the length: `simdutf8`
+/// hands inputs under 64 bytes to the standard library's byte loop, so a
+/// short input is checked for ASCII first, then padded with zeros (ASCII,
+/// which keeps valid input valid and invalid input invalid) to 64 bytes.
+#[inline]
+fn is_utf8(bytes: &[u8]) -> bool {
+    const SIMD_MIN: usize = 64;
+    if bytes.len() >= SIMD_MIN {
+        return simdutf8::basic::from_utf8(bytes).is_ok();
+    }
+    if bytes.is_ascii() {
+        return true;
+    }
+    let mut padded = [0u8; SIMD_MIN];
+    if let Some(head) = padded.get_mut(..bytes.len()) {
+        head.copy_from_slice(bytes);
+    }
+    simdutf8::basic::from_utf8(&padded).is_ok()
+}
+
+/// Where a code point cut off by the end of `bytes` starts (`bytes.len()`
+/// if the last code point looks whole). Looks at the last 3 bytes at most;
+/// whether the bytes are valid is checked by the caller.
+#[inline]
+fn incomplete_tail_start(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // Going back over at most 3 continuation bytes (10xxxxxx) to a lead.
+    for back in 1..=len.min(4) {
+        let at = len - back;
+        let byte = bytes.get(at).copied().unwrap_or(0);
+        if byte & 0xC0 != 0x80 {
+            let width = match byte {
+                0x00..=0x7F => 1,
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                // Never a lead: the validator rejects it in the body.
+                _ => return len,
+            };
+            return if back < width { at } else { len };
+        }
+    }
+    // Four continuation bytes in a row: invalid, reported from the body.
+    len
 }
 
 /// Wraps a whole text message whose every byte went through `validator`, in
