@@ -14,6 +14,10 @@ use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rs
 /// header alone never makes the decoder allocate what it declares.
 const RESERVE_STEP: usize = 1 << 20;
 
+/// Room reserved past the end of a frame still arriving, for the bytes that
+/// follow it in the same read.
+const READ_SLACK: usize = 8 << 10;
+
 /// While a frame arrives, its payload is unmasked once this many new bytes
 /// have come (and the rest when it is complete).
 const UNMASK_BATCH: usize = 64 << 10;
@@ -159,6 +163,14 @@ impl FrameCodec {
         }
     }
 
+    /// The header of the frame whose payload is still arriving, if any.
+    pub fn frame_in_progress(&self) -> Option<&FrameHeader> {
+        match &self.state {
+            DecodeState::Payload { header, .. } => Some(header),
+            DecodeState::Header => None,
+        }
+    }
+
     /// Whether the decoder is between frames (no header parsed whose payload
     /// is still outstanding).
     pub fn is_between_frames(&self) -> bool {
@@ -300,8 +312,11 @@ impl Decoder for FrameCodec {
             // Grow towards the frame size by at most RESERVE_STEP or what
             // has arrived, never by what the header alone declares: a
             // 14-byte header must not commit `max_frame_size` bytes.
+            // Leave room for what follows the frame too: a transport reads
+            // into the buffer's spare capacity, and a buffer that ends where
+            // the frame ends cuts the next read short.
             let missing = len - src.len();
-            src.reserve(missing.min(src.len().max(RESERVE_STEP)));
+            src.reserve(missing.min(src.len().max(RESERVE_STEP)) + READ_SLACK);
             return Ok(None);
         }
         unmask_up_to(header, unmasked, src, len);

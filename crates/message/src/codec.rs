@@ -49,6 +49,9 @@ pub struct MessageCodec {
     config: MessageConfig,
     /// The fragmented message being received.
     incoming: Option<Assembly>,
+    /// The buffer of the last assembled message (its spare capacity, and
+    /// its whole allocation once the application drops that message).
+    spare: BytesMut,
     /// Validation state of the incoming text message.
     utf8: Utf8Validator,
     /// Payload bytes of the current (partial) text frame already validated.
@@ -57,11 +60,48 @@ pub struct MessageCodec {
     outgoing: Option<(DataKind, Utf8Validator)>,
 }
 
+/// The fragments of a message being received, copied into one buffer as
+/// they complete (so the read buffer they came from is free to be reused at
+/// once; keeping the fragments' `Bytes` instead would pin read buffers and
+/// make every read allocate fresh memory).
 #[derive(Debug)]
 struct Assembly {
     kind: DataKind,
     buf: BytesMut,
     fragments: usize,
+}
+
+impl Assembly {
+    /// Starts a message in `buf` (empty; its spare capacity is reused).
+    fn new(kind: DataKind, buf: BytesMut) -> Assembly {
+        Assembly {
+            kind,
+            buf,
+            fragments: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn push(&mut self, payload: &[u8]) {
+        self.fragments += 1;
+        if self.buf.capacity() - self.buf.len() < payload.len() {
+            // At least double: each regrowth copies what is there.
+            let want = payload.len().max(self.buf.len());
+            self.buf.reserve(want);
+        }
+        self.buf.extend_from_slice(payload);
+    }
+
+    /// The message, and the buffer's spare capacity for the next one: once
+    /// the application drops this message, the next assembly reuses its
+    /// memory instead of allocating (and faulting in) fresh pages.
+    fn finish(mut self) -> (Bytes, BytesMut) {
+        let message = self.buf.split().freeze();
+        (message, self.buf)
+    }
 }
 
 /// A piece of a message sent in several frames with
@@ -88,6 +128,7 @@ impl MessageCodec {
             frames: FrameCodec::with_config(role, config.frame.clone()),
             config,
             incoming: None,
+            spare: BytesMut::new(),
             utf8: Utf8Validator::default(),
             frame_validated: 0,
             outgoing: None,
@@ -109,6 +150,13 @@ impl MessageCodec {
         &mut self.frames
     }
 
+    /// Drops the memory kept for assembling the next fragmented message
+    /// (the buffer of the last one), for a connection going idle. Costs
+    /// nothing if there is none; the next fragmented message allocates.
+    pub fn release_buffers(&mut self) {
+        self.spare = BytesMut::new();
+    }
+
     /// Whether a fragmented message is being received.
     pub fn is_receiving_fragments(&self) -> bool {
         self.incoming.is_some()
@@ -120,7 +168,7 @@ impl MessageCodec {
     }
 
     fn assembled_len(&self) -> u64 {
-        self.incoming.as_ref().map_or(0, |a| a.buf.len() as u64)
+        self.incoming.as_ref().map_or(0, |a| a.len() as u64)
     }
 
     /// The data frame limit for the next header: what is left of the message
@@ -163,7 +211,7 @@ impl MessageCodec {
     /// Checks the frame still arriving: message order at once, and the UTF-8
     /// of its new bytes.
     fn check_partial(&mut self, src: &mut [u8]) -> Result<(), Error> {
-        let Some((header, prefix)) = self.frames.partial_payload(src) else {
+        let Some(header) = self.frames.frame_in_progress() else {
             return Ok(());
         };
         let opcode = header.opcode;
@@ -173,8 +221,12 @@ impl MessageCodec {
             _ => {}
         }
         if !self.is_text(opcode) {
+            // Binary payloads are not looked at before they are complete.
             return Ok(());
         }
+        let Some((_, prefix)) = self.frames.partial_payload(src) else {
+            return Ok(());
+        };
         if opcode == OpCode::Text && self.frame_validated == 0 {
             self.utf8.reset();
         }
@@ -240,13 +292,9 @@ impl MessageCodec {
                 if fin {
                     return self.complete(kind, payload).map(Some);
                 }
-                let mut buf = BytesMut::with_capacity(payload.len());
-                buf.extend_from_slice(&payload);
-                self.incoming = Some(Assembly {
-                    kind,
-                    buf,
-                    fragments: 1,
-                });
+                let mut assembly = Assembly::new(kind, std::mem::take(&mut self.spare));
+                assembly.push(&payload);
+                self.incoming = Some(assembly);
                 Ok(None)
             }
             OpCode::Continuation => {
@@ -254,8 +302,7 @@ impl MessageCodec {
                 let Some(assembly) = self.incoming.as_mut() else {
                     return Err(Error::UnexpectedContinuation);
                 };
-                assembly.fragments += 1;
-                if assembly.fragments > max_fragments {
+                if assembly.fragments >= max_fragments {
                     return Err(Error::TooManyFragments { max: max_fragments });
                 }
                 let kind = assembly.kind;
@@ -265,12 +312,16 @@ impl MessageCodec {
                 let Some(assembly) = self.incoming.as_mut() else {
                     return Err(Error::UnexpectedContinuation);
                 };
-                assembly.buf.extend_from_slice(&payload);
+                assembly.push(&payload);
                 if !fin {
                     return Ok(None);
                 }
-                let done = std::mem::take(&mut assembly.buf).freeze();
-                self.incoming = None;
+                let (done, spare) = self
+                    .incoming
+                    .take()
+                    .map(Assembly::finish)
+                    .unwrap_or_default();
+                self.spare = spare;
                 self.complete(kind, done).map(Some)
             }
         }
@@ -334,7 +385,7 @@ impl Decoder for MessageCodec {
         }
         if !src.is_empty() || !self.frames.is_between_frames() || self.incoming.is_some() {
             return Err(Error::Frame(tether_frame::Error::Truncated {
-                buffered: src.len() + self.incoming.as_ref().map_or(0, |a| a.buf.len()),
+                buffered: src.len() + self.incoming.as_ref().map_or(0, Assembly::len),
             }));
         }
         Ok(None)

@@ -1,0 +1,627 @@
+//! [`WebSocketStream`]: the connection after the opening handshake.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_core::Stream;
+use futures_sink::Sink;
+use tether_frame::{CloseCode, CloseFrame, EncodedFrame, Frame, FrameCodec, OpCode, Role};
+use tether_message::{Message, MessageCodec};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+use tokio_util::codec::Decoder;
+
+use crate::{Error, WebSocketConfig};
+
+/// Bytes read into a stack buffer when the connection holds no read buffer
+/// (an idle connection keeps none).
+const STACK_READ: usize = 2048;
+/// The read buffer is grown by at least this much before a read.
+const READ_CHUNK: usize = 8 << 10;
+/// The most slices given to one vectored write.
+const MAX_SLICES: usize = 64;
+
+/// A WebSocket connection over any `AsyncRead + AsyncWrite` transport,
+/// after the opening handshake: a [`Stream`] of received [`Message`]s and a
+/// [`Sink`] of messages to send.
+///
+/// # Receiving
+///
+/// `next()` yields text, binary, ping, pong and close messages in order.
+/// Pings are answered with a pong automatically (if several arrive before
+/// the pong can be written, only the latest is answered, as RFC 6455
+/// section 5.5.3 allows); the ping is still handed to the application. A
+/// peer that breaks the protocol gets a Close with the mapped code (1002,
+/// 1007, 1009), the connection is closed, and `next()` yields the error
+/// once, then `None`.
+///
+/// # Sending
+///
+/// `send()` (or `feed()` then `flush()`) queues a message's frames and
+/// writes them, several frames per vectored write. The queue is bounded by
+/// [`WebSocketConfig::write_buffer_size`]: while it holds more than that,
+/// `poll_ready` writes and returns `Pending` until it is below. Control
+/// frames (pongs, pings, the close) go ahead of queued data frames that
+/// have not started to be written. `flush` returns once every queued frame
+/// has been handed to the transport and the transport has flushed. Nothing
+/// is sent after a Close: later sends fail with
+/// [`Error::ConnectionClosed`].
+///
+/// # Closing (RFC 6455 section 7)
+///
+/// | event | what happens |
+/// |---|---|
+/// | the peer's Close arrives | it is echoed (same code; none if it had none), `next()` yields `Message::Close`, then the server closes TCP / the client waits for the server to close it (at most [`close_timeout`](WebSocketConfig::close_timeout)), then `next()` yields `None` |
+/// | the application sends `Message::Close` | no more sends; `next()` goes on yielding messages until the peer's Close (or `close_timeout`), then as above |
+/// | `close()` (`Sink::poll_close`) | sends Close 1000 if none was sent, waits for the peer's Close (discarding data that arrives meanwhile) at most `close_timeout`, then closes the transport |
+/// | a protocol error | Close with the mapped code, transport closed without waiting |
+/// | the transport ends without a Close | `next()` yields [`Error::ResetWithoutClose`], then `None` |
+///
+/// # Tasks, cancellation, timers
+///
+/// The stream can be split into a reading and a writing half for two tasks
+/// with `futures::StreamExt::split`. Both are cancel safe: all state lives
+/// in the stream, so a `next()` dropped in a `select!` loses nothing (bytes
+/// already read stay buffered and decode on the next call), and a message
+/// given to `feed`/`send` is either queued whole or not at all. Automatic
+/// pongs, keepalive pings and the idle timeout are driven by polling
+/// `next()`: keep a task reading.
+///
+/// # Memory
+///
+/// An idle connection holds no read or write buffer: the read buffer is
+/// released when it is empty and the transport has nothing to read, and
+/// reads into it start from a small stack buffer. What it holds is this
+/// struct (see `idle_connection_memory` in the tests for the measure) and
+/// the transport's own state.
+pub struct WebSocketStream<S> {
+    io: S,
+    decoder: MessageCodec,
+    encoder: FrameCodec,
+    config: WebSocketConfig,
+    read_buf: BytesMut,
+    writes: WriteQueue,
+    /// The payload of the latest ping not yet answered.
+    pong: Option<Bytes>,
+    close_sent: bool,
+    close_received: bool,
+    /// The close was a failure (protocol error, idle timeout): close the
+    /// transport without waiting for the peer's Close.
+    failed: bool,
+    /// The transport's read side ended.
+    eof: bool,
+    /// The transport was shut down; nothing more happens.
+    done: bool,
+    /// When the close handshake or the final TCP close is given up on.
+    close_deadline: Option<Pin<Box<Sleep>>>,
+    keepalive: Option<Timer>,
+    idle: Option<Timer>,
+    /// Bytes were read since the timers last looked.
+    active: bool,
+    /// Wakers of a reader and a writer waiting on write progress (the two
+    /// halves of a split stream may be in different tasks).
+    write_wakers: [Option<Waker>; 2],
+}
+
+struct Timer {
+    sleep: Pin<Box<Sleep>>,
+    period: Duration,
+}
+
+impl Timer {
+    fn new(period: Duration) -> Timer {
+        Timer {
+            sleep: Box::pin(tokio::time::sleep(period)),
+            period,
+        }
+    }
+
+    /// Whether the timer fired; re-arms it if so.
+    fn fired(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            let next = Instant::now() + self.period;
+            self.sleep.as_mut().reset(next);
+            // Register the new deadline.
+            let _ = self.sleep.as_mut().poll(cx);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+use std::future::Future as _;
+
+impl<S> std::fmt::Debug for WebSocketStream<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocketStream")
+            .field("role", &self.encoder.role())
+            .field("close_sent", &self.close_sent)
+            .field("close_received", &self.close_received)
+            .field("queued", &self.writes.queued)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
+    /// A connection over `io`, whose opening handshake is done, for `role`.
+    ///
+    /// `read_ahead` is what was read past the end of the handshake: the
+    /// start of the first frames, decoded before anything else is read.
+    pub fn from_raw_parts(io: S, role: Role, config: WebSocketConfig, read_ahead: BytesMut) -> Self {
+        let decoder = MessageCodec::with_config(role, config.message.clone());
+        let encoder = FrameCodec::with_config(role, config.message.frame.clone());
+        let keepalive = config.ping_interval.map(Timer::new);
+        let idle = config.idle_timeout.map(Timer::new);
+        WebSocketStream {
+            io,
+            decoder,
+            encoder,
+            config,
+            read_buf: read_ahead,
+            writes: WriteQueue::default(),
+            pong: None,
+            close_sent: false,
+            close_received: false,
+            failed: false,
+            eof: false,
+            done: false,
+            close_deadline: None,
+            keepalive,
+            idle,
+            active: false,
+            write_wakers: [None, None],
+        }
+    }
+
+    /// The role of this end.
+    pub fn role(&self) -> Role {
+        self.encoder.role()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WebSocketConfig {
+        &self.config
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport, mutably (reading or writing it directly corrupts the
+    /// connection).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// Whether a Close has been sent.
+    pub fn is_close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Bytes of frames queued and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.writes.queued
+    }
+
+    // ----- sending -----
+
+    fn queue_control(&mut self, frame: Frame) -> Result<(), Error> {
+        let encoded = self.encoder.encode_frame(frame).map_err(tether_message::Error::Frame)?;
+        self.writes.push_control(encoded);
+        Ok(())
+    }
+
+    fn queue_close(&mut self, close: Option<&CloseFrame>) -> Result<(), Error> {
+        let frame = Frame::close(close).map_err(tether_message::Error::Frame)?;
+        self.queue_control(frame)?;
+        self.close_sent = true;
+        self.pong = None;
+        self.arm_close_deadline();
+        Ok(())
+    }
+
+    fn arm_close_deadline(&mut self) {
+        if self.close_deadline.is_none() {
+            self.close_deadline = Some(Box::pin(tokio::time::sleep(self.config.close_timeout)));
+        }
+    }
+
+    fn queue_message(&mut self, message: Message) -> Result<(), Error> {
+        if self.close_sent {
+            return Err(Error::ConnectionClosed);
+        }
+        let (opcode, payload) = match message {
+            Message::Text(t) => (OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => (OpCode::Binary, b),
+            Message::Ping(p) => return self.queue_control(Frame::ping(p)),
+            Message::Pong(p) => return self.queue_control(Frame::pong(p)),
+            Message::Close(c) => return self.queue_close(c.as_ref()),
+        };
+        match self.config.message.fragment_size {
+            Some(size) if payload.len() > size => {
+                let mut rest = payload;
+                let mut first = true;
+                while !rest.is_empty() {
+                    let piece = rest.split_to(size.min(rest.len()));
+                    let op = if first { opcode } else { OpCode::Continuation };
+                    first = false;
+                    let frame = Frame::new(op, piece).with_fin(rest.is_empty());
+                    let encoded = self.encoder.encode_frame(frame).map_err(tether_message::Error::Frame)?;
+                    self.writes.push_data(encoded);
+                }
+            }
+            _ => {
+                let encoded = self
+                    .encoder
+                    .encode_frame(Frame::new(opcode, payload))
+                    .map_err(tether_message::Error::Frame)?;
+                self.writes.push_data(encoded);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes queued frames until the queue is empty or the transport is
+    /// full. `who` is 0 for the reading side, 1 for the writing side: the
+    /// other's waker is woken when progress is made.
+    fn poll_write_queue(&mut self, cx: &mut Context<'_>, who: usize) -> Poll<io::Result<()>> {
+        if let Some(payload) = self.pong.take() {
+            if !self.close_sent {
+                if let Ok(encoded) = self.encoder.encode_frame(Frame::pong(payload)) {
+                    self.writes.push_control(encoded);
+                }
+            }
+        }
+        let mut progressed = false;
+        let result = loop {
+            if self.writes.is_empty() {
+                break Poll::Ready(Ok(()));
+            }
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let n = self.writes.slices(&mut slices);
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
+                Poll::Ready(Ok(0)) => {
+                    break Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(written)) => {
+                    self.writes.advance(written);
+                    progressed = true;
+                }
+                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.write_wakers[who] = Some(cx.waker().clone());
+                    break Poll::Pending;
+                }
+            }
+        };
+        if progressed {
+            if let Some(w) = self.write_wakers[1 - who].take() {
+                w.wake();
+            }
+        }
+        if self.writes.is_empty() {
+            self.writes.release();
+        }
+        result
+    }
+
+    fn poll_flush_all(&mut self, cx: &mut Context<'_>, who: usize) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_write_queue(cx, who))?;
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    // ----- receiving -----
+
+    /// Reads more bytes into the read buffer; `Ok(0)` at end of stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.read_buf.capacity() - self.read_buf.len() == 0 && self.read_buf.is_empty() {
+            let mut stack = [0u8; STACK_READ];
+            let mut rb = ReadBuf::new(&mut stack);
+            std::task::ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb))?;
+            let filled = rb.filled();
+            self.read_buf.extend_from_slice(filled);
+            return Poll::Ready(Ok(filled.len()));
+        }
+        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+            self.read_buf.reserve(READ_CHUNK);
+        }
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf)
+    }
+
+    /// Fails the connection: queues a Close with `code` (unless one was
+    /// sent) and marks it failed, so it closes without waiting.
+    fn fail(&mut self, code: Option<CloseCode>) {
+        if !self.close_sent {
+            let close = code.map(|c| CloseFrame::new(c, ""));
+            let _ = self.queue_close(close.as_ref());
+        }
+        self.failed = true;
+    }
+
+    /// Drives the end of the connection after the close handshake (or a
+    /// failure): flush, then close the transport (a client first waits for
+    /// the server to close, at most until the deadline). Ready when done.
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        let timed_out = self
+            .close_deadline
+            .as_mut()
+            .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+        match self.poll_flush_all(cx, 0) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => {
+                self.done = true;
+                return Poll::Ready(());
+            }
+            Poll::Pending if !timed_out => return Poll::Pending,
+            Poll::Pending => {}
+        }
+        let wait_for_server = self.role() == Role::Client && !self.failed && !self.eof && !timed_out;
+        if wait_for_server {
+            // RFC 6455 section 7.1.1: the server closes TCP first.
+            loop {
+                match self.poll_fill(cx) {
+                    Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Poll::Ready(Ok(_)) => self.read_buf.clear(),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }
+        match Pin::new(&mut self.io).poll_shutdown(cx) {
+            Poll::Pending if !timed_out => Poll::Pending,
+            _ => {
+                self.done = true;
+                self.read_buf = BytesMut::new();
+                Poll::Ready(())
+            }
+        }
+    }
+
+    /// Keepalive and idle timers: whether the connection must fail now.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
+        let active = std::mem::take(&mut self.active);
+        if let Some(idle) = self.idle.as_mut() {
+            if idle.fired(cx) && !active {
+                self.fail(Some(CloseCode::GoingAway));
+                return Err(Error::IdleTimeout);
+            }
+        }
+        let fired = self.keepalive.as_mut().is_some_and(|k| k.fired(cx));
+        if fired && !active && !self.close_sent {
+            let _ = self.queue_control(Frame::ping(Bytes::new()));
+        }
+        if !active {
+            // Nothing was read: the timers' view stays "inactive".
+        } else {
+            self.active = false;
+        }
+        Ok(())
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if this.failed || this.close_received || (this.close_sent && this.eof) {
+                std::task::ready!(this.poll_finish(cx));
+                return Poll::Ready(None);
+            }
+            if this.close_sent {
+                // Waiting for the peer's Close, at most until the deadline.
+                let expired = this
+                    .close_deadline
+                    .as_mut()
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+                if expired {
+                    this.failed = true;
+                    continue;
+                }
+            }
+            // Answer pings and write queued control frames as we go.
+            let _ = this.poll_write_queue(cx, 0);
+            match this.decoder.decode(&mut this.read_buf) {
+                Ok(Some(message)) => {
+                    match &message {
+                        Message::Ping(p) if !this.close_sent => {
+                            this.pong = Some(p.clone());
+                            let _ = this.poll_write_queue(cx, 0);
+                        }
+                        Message::Close(close) => {
+                            this.close_received = true;
+                            if !this.close_sent {
+                                // Echo the status code (RFC 6455 5.5.1).
+                                let echo = close.as_ref().map(|c| CloseFrame::new(c.code, ""));
+                                let _ = this.queue_close(echo.as_ref());
+                            }
+                            this.arm_close_deadline();
+                            let _ = this.poll_write_queue(cx, 0);
+                        }
+                        _ => {}
+                    }
+                    return Poll::Ready(Some(Ok(message)));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    this.fail(e.close_code());
+                    return Poll::Ready(Some(Err(Error::Protocol(e))));
+                }
+            }
+            if this.eof {
+                return match this.decoder.decode_eof(&mut this.read_buf) {
+                    Ok(Some(message)) => Poll::Ready(Some(Ok(message))),
+                    _ => {
+                        this.failed = true;
+                        Poll::Ready(Some(Err(Error::ResetWithoutClose)))
+                    }
+                };
+            }
+            if let Err(e) = this.poll_timers(cx) {
+                return Poll::Ready(Some(Err(e)));
+            }
+            match this.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => this.eof = true,
+                Poll::Ready(Ok(_)) => this.active = true,
+                Poll::Ready(Err(e)) => {
+                    this.failed = true;
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Error::Io(e))));
+                }
+                Poll::Pending => {
+                    if this.read_buf.is_empty() && this.read_buf.capacity() > 0 {
+                        // Idle: keep no read buffer.
+                        this.read_buf = BytesMut::new();
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
+    type Error = Error;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = &mut *self;
+        if this.close_sent || this.done {
+            return Poll::Ready(Err(Error::ConnectionClosed));
+        }
+        if this.writes.queued >= this.config.write_buffer_size {
+            match this.poll_write_queue(cx, 1) {
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
+                Poll::Ready(Ok(())) => {}
+                Poll::Pending if this.writes.queued >= this.config.write_buffer_size => {
+                    return Poll::Pending
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        if self.done {
+            return Err(Error::ConnectionClosed);
+        }
+        self.queue_message(message)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_flush_all(cx, 1).map_err(Error::Io)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = &mut *self;
+        if !this.close_sent && !this.done {
+            this.queue_close(Some(&CloseFrame::new(CloseCode::Normal, "")))?;
+        }
+        // Wait for the peer's Close, discarding what arrives before it.
+        while !this.close_received && !this.failed && !this.done && !this.eof {
+            match Pin::new(&mut *this).poll_next(cx) {
+                Poll::Ready(Some(_)) => {}
+                Poll::Ready(None) => break,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        std::task::ready!(this.poll_finish(cx));
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Frames waiting to be written: control frames, then data frames, each
+/// kept as its header and payload (no copy of the payload).
+#[derive(Default)]
+struct WriteQueue {
+    control: VecDeque<EncodedFrame>,
+    data: VecDeque<EncodedFrame>,
+    /// Whether the front data frame has been partly written (control frames
+    /// must then wait behind it).
+    data_started: bool,
+    queued: usize,
+}
+
+impl WriteQueue {
+    fn push_control(&mut self, frame: EncodedFrame) {
+        self.queued += frame.remaining();
+        self.control.push_back(frame);
+    }
+
+    fn push_data(&mut self, frame: EncodedFrame) {
+        self.queued += frame.remaining();
+        self.data.push_back(frame);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    fn release(&mut self) {
+        if self.control.capacity() > 8 {
+            self.control = VecDeque::new();
+        }
+        if self.data.capacity() > 8 {
+            self.data = VecDeque::new();
+        }
+    }
+
+    /// The order of writing: the partly written data frame, then control
+    /// frames, then the other data frames.
+    fn ordered(&self) -> impl Iterator<Item = &EncodedFrame> {
+        let (first, rest) = if self.data_started {
+            (self.data.front(), self.data.iter().skip(1))
+        } else {
+            (None, self.data.iter().skip(0))
+        };
+        first.into_iter().chain(self.control.iter()).chain(rest)
+    }
+
+    fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for frame in self.ordered() {
+            if n >= dst.len() {
+                break;
+            }
+            n += frame.chunks_vectored(dst.get_mut(n..).unwrap_or_default());
+        }
+        n
+    }
+
+    fn advance(&mut self, mut written: usize) {
+        self.queued -= written;
+        while written > 0 {
+            let from_data = self.data_started || self.control.is_empty();
+            let queue = if from_data { &mut self.data } else { &mut self.control };
+            let Some(front) = queue.front_mut() else {
+                break;
+            };
+            let take = front.remaining().min(written);
+            front.advance(take);
+            written -= take;
+            if front.remaining() == 0 {
+                queue.pop_front();
+                if from_data {
+                    self.data_started = false;
+                }
+            } else if from_data {
+                self.data_started = true;
+            }
+        }
+    }
+}
