@@ -30,9 +30,27 @@ pub struct HandshakeConfig {
     /// Default: 10 s. A slow client cannot hold a connection open for free:
     /// a server answers 408 and closes the connection.
     pub timeout: Duration,
+
+    /// Server side: the subprotocols this server speaks, in its order of
+    /// preference. Without a callback that decides, the first of the
+    /// client's offers (in the client's order) that is in this list is
+    /// chosen; none if there is no match.
+    ///
+    /// Default: empty (no subprotocol is chosen).
+    pub protocols: Vec<String>,
 }
 
 impl HandshakeConfig {
+    /// Sets [`HandshakeConfig::protocols`].
+    pub fn with_protocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Sets [`HandshakeConfig::max_header_bytes`] (at least 64).
     pub fn with_max_header_bytes(mut self, max: usize) -> Self {
         self.max_header_bytes = max.max(64);
@@ -58,6 +76,7 @@ impl Default for HandshakeConfig {
             max_header_bytes: 16 << 10,
             max_headers: 64,
             timeout: Duration::from_secs(10),
+            protocols: Vec::new(),
         }
     }
 }

@@ -30,6 +30,11 @@ pub enum Error {
     #[error("the connection is closed")]
     ConnectionClosed,
 
+    /// The transport ended without a close handshake (what RFC 6455 calls
+    /// close code 1006, abnormal closure).
+    #[error("the connection ended without a close handshake")]
+    ResetWithoutClose,
+
     /// Nothing arrived for the configured idle timeout; the connection was
     /// closed (1001, going away).
     #[error("no data for the idle timeout")]
@@ -48,7 +53,7 @@ impl Error {
                 _ => ErrorKind::Peer,
             },
             Error::ConnectionClosed => ErrorKind::Caller,
-            Error::IdleTimeout => ErrorKind::Peer,
+            Error::IdleTimeout | Error::ResetWithoutClose => ErrorKind::Peer,
         }
     }
 
@@ -199,7 +204,9 @@ impl RequestProblem {
             RequestProblem::Method => "a WebSocket upgrade must be a GET request\n",
             RequestProblem::HttpVersion => "a WebSocket upgrade needs HTTP/1.1\n",
             RequestProblem::Host => "exactly one Host header is required\n",
-            RequestProblem::Upgrade => "this resource needs a WebSocket upgrade (Upgrade: websocket)\n",
+            RequestProblem::Upgrade => {
+                "this resource needs a WebSocket upgrade (Upgrade: websocket)\n"
+            }
             RequestProblem::Connection => "the Connection header must list Upgrade\n",
             RequestProblem::WebSocketVersion => "only WebSocket version 13 is supported\n",
             RequestProblem::Key => "Sec-WebSocket-Key must be base64 of 16 bytes\n",

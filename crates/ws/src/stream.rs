@@ -59,7 +59,7 @@ const MAX_SLICES: usize = 64;
 /// | the application sends `Message::Close` | no more sends; `next()` goes on yielding messages until the peer's Close (or `close_timeout`), then as above |
 /// | `close()` (`Sink::poll_close`) | sends Close 1000 if none was sent, waits for the peer's Close (discarding data that arrives meanwhile) at most `close_timeout`, then closes the transport |
 /// | a protocol error | Close with the mapped code, transport closed without waiting |
-/// | the transport ends without a Close | `next()` yields [`Error::ResetWithoutClose`], then `None` |
+/// | the transport ends without a Close | `next()` yields [`Error::ResetWithoutClose`] (close code 1006 in RFC terms), then `None` |
 ///
 /// # Tasks, cancellation, timers
 ///
@@ -103,8 +103,19 @@ pub struct WebSocketStream<S> {
     /// Bytes were read since the timers last looked.
     active: bool,
     /// Wakers of a reader and a writer waiting on write progress (the two
-    /// halves of a split stream may be in different tasks).
-    write_wakers: [Option<Waker>; 2],
+    /// halves of a split stream may be in different tasks; the transport
+    /// keeps only the last waker that polled it).
+    reader_waker: Option<Waker>,
+    writer_waker: Option<Waker>,
+    /// The subprotocol agreed in the handshake.
+    protocol: Option<String>,
+}
+
+/// Which half of the connection is polling.
+#[derive(Clone, Copy)]
+enum Side {
+    Reader,
+    Writer,
 }
 
 struct Timer {
@@ -152,7 +163,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     ///
     /// `read_ahead` is what was read past the end of the handshake: the
     /// start of the first frames, decoded before anything else is read.
-    pub fn from_raw_parts(io: S, role: Role, config: WebSocketConfig, read_ahead: BytesMut) -> Self {
+    pub fn from_raw_parts(
+        io: S,
+        role: Role,
+        config: WebSocketConfig,
+        read_ahead: BytesMut,
+    ) -> Self {
         let decoder = MessageCodec::with_config(role, config.message.clone());
         let encoder = FrameCodec::with_config(role, config.message.frame.clone());
         let keepalive = config.ping_interval.map(Timer::new);
@@ -174,8 +190,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             keepalive,
             idle,
             active: false,
-            write_wakers: [None, None],
+            reader_waker: None,
+            writer_waker: None,
+            protocol: None,
         }
+    }
+
+    /// Records the subprotocol agreed in the handshake.
+    pub fn with_protocol(mut self, protocol: Option<String>) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The subprotocol agreed in the handshake, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
     }
 
     /// The role of this end.
@@ -212,7 +241,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     // ----- sending -----
 
     fn queue_control(&mut self, frame: Frame) -> Result<(), Error> {
-        let encoded = self.encoder.encode_frame(frame).map_err(tether_message::Error::Frame)?;
+        let encoded = self
+            .encoder
+            .encode_frame(frame)
+            .map_err(tether_message::Error::Frame)?;
         self.writes.push_control(encoded);
         Ok(())
     }
@@ -252,7 +284,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     let op = if first { opcode } else { OpCode::Continuation };
                     first = false;
                     let frame = Frame::new(op, piece).with_fin(rest.is_empty());
-                    let encoded = self.encoder.encode_frame(frame).map_err(tether_message::Error::Frame)?;
+                    let encoded = self
+                        .encoder
+                        .encode_frame(frame)
+                        .map_err(tether_message::Error::Frame)?;
                     self.writes.push_data(encoded);
                 }
             }
@@ -268,9 +303,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// Writes queued frames until the queue is empty or the transport is
-    /// full. `who` is 0 for the reading side, 1 for the writing side: the
-    /// other's waker is woken when progress is made.
-    fn poll_write_queue(&mut self, cx: &mut Context<'_>, who: usize) -> Poll<io::Result<()>> {
+    /// full. `side` says who is polling: the other side's waker is woken
+    /// when progress is made.
+    fn poll_write_queue(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         if let Some(payload) = self.pong.take() {
             if !self.close_sent {
                 if let Ok(encoded) = self.encoder.encode_frame(Frame::pong(payload)) {
@@ -285,7 +320,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             }
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let n = self.writes.slices(&mut slices);
-            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
+            let slices = slices.get(..n).unwrap_or_default();
+            match Pin::new(&mut self.io).poll_write_vectored(cx, slices) {
                 Poll::Ready(Ok(0)) => {
                     break Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
@@ -295,13 +331,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 }
                 Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    self.write_wakers[who] = Some(cx.waker().clone());
+                    let waker = Some(cx.waker().clone());
+                    match side {
+                        Side::Reader => self.reader_waker = waker,
+                        Side::Writer => self.writer_waker = waker,
+                    }
                     break Poll::Pending;
                 }
             }
         };
         if progressed {
-            if let Some(w) = self.write_wakers[1 - who].take() {
+            let other = match side {
+                Side::Reader => self.writer_waker.take(),
+                Side::Writer => self.reader_waker.take(),
+            };
+            if let Some(w) = other {
                 w.wake();
             }
         }
@@ -311,8 +355,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         result
     }
 
-    fn poll_flush_all(&mut self, cx: &mut Context<'_>, who: usize) -> Poll<io::Result<()>> {
-        std::task::ready!(self.poll_write_queue(cx, who))?;
+    fn poll_flush_all(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_write_queue(cx, side))?;
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
@@ -355,7 +399,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             .close_deadline
             .as_mut()
             .is_some_and(|d| d.as_mut().poll(cx).is_ready());
-        match self.poll_flush_all(cx, 0) {
+        match self.poll_flush_all(cx, Side::Reader) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(_)) => {
                 self.done = true;
@@ -364,7 +408,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             Poll::Pending if !timed_out => return Poll::Pending,
             Poll::Pending => {}
         }
-        let wait_for_server = self.role() == Role::Client && !self.failed && !self.eof && !timed_out;
+        let wait_for_server =
+            self.role() == Role::Client && !self.failed && !self.eof && !timed_out;
         if wait_for_server {
             // RFC 6455 section 7.1.1: the server closes TCP first.
             loop {
@@ -435,13 +480,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                 }
             }
             // Answer pings and write queued control frames as we go.
-            let _ = this.poll_write_queue(cx, 0);
+            let _ = this.poll_write_queue(cx, Side::Reader);
             match this.decoder.decode(&mut this.read_buf) {
                 Ok(Some(message)) => {
                     match &message {
                         Message::Ping(p) if !this.close_sent => {
                             this.pong = Some(p.clone());
-                            let _ = this.poll_write_queue(cx, 0);
+                            let _ = this.poll_write_queue(cx, Side::Reader);
                         }
                         Message::Close(close) => {
                             this.close_received = true;
@@ -451,7 +496,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                                 let _ = this.queue_close(echo.as_ref());
                             }
                             this.arm_close_deadline();
-                            let _ = this.poll_write_queue(cx, 0);
+                            let _ = this.poll_write_queue(cx, Side::Reader);
                         }
                         _ => {}
                     }
@@ -504,7 +549,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
             return Poll::Ready(Err(Error::ConnectionClosed));
         }
         if this.writes.queued >= this.config.write_buffer_size {
-            match this.poll_write_queue(cx, 1) {
+            match this.poll_write_queue(cx, Side::Writer) {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
                 Poll::Ready(Ok(())) => {}
                 Poll::Pending if this.writes.queued >= this.config.write_buffer_size => {
@@ -524,7 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_flush_all(cx, 1).map_err(Error::Io)
+        self.poll_flush_all(cx, Side::Writer).map_err(Error::Io)
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -584,11 +629,8 @@ impl WriteQueue {
     /// The order of writing: the partly written data frame, then control
     /// frames, then the other data frames.
     fn ordered(&self) -> impl Iterator<Item = &EncodedFrame> {
-        let (first, rest) = if self.data_started {
-            (self.data.front(), self.data.iter().skip(1))
-        } else {
-            (None, self.data.iter().skip(0))
-        };
+        let first = self.data.front().filter(|_| self.data_started);
+        let rest = self.data.iter().skip(usize::from(self.data_started));
         first.into_iter().chain(self.control.iter()).chain(rest)
     }
 
@@ -607,7 +649,11 @@ impl WriteQueue {
         self.queued -= written;
         while written > 0 {
             let from_data = self.data_started || self.control.is_empty();
-            let queue = if from_data { &mut self.data } else { &mut self.control };
+            let queue = if from_data {
+                &mut self.data
+            } else {
+                &mut self.control
+            };
             let Some(front) = queue.front_mut() else {
                 break;
             };

@@ -14,16 +14,18 @@
 //!
 //! // The server's answer, then the first frame in the same read.
 //! let accept = tether_ws::handshake::accept_key(request.key().as_bytes());
-//! let answer = format!(
+//! let mut answer = format!(
 //!     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
 //!      Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\
-//!      Sec-WebSocket-Protocol: chat\r\n\r\n\x81\x02hi"
-//! );
+//!      Sec-WebSocket-Protocol: chat\r\n\r\n"
+//! )
+//! .into_bytes();
+//! answer.extend_from_slice(b"\x81\x02hi");
 //! let mut reader = ResponseReader::new(&HandshakeConfig::default());
-//! let (response, used) = reader.parse(answer.as_bytes()).unwrap().unwrap();
+//! let (response, used) = reader.parse(&answer).unwrap().unwrap();
 //! let accepted = request.validate(&response).unwrap();
 //! assert_eq!(accepted.protocol.as_deref(), Some("chat"));
-//! assert_eq!(&answer.as_bytes()[used..], b"\x81\x02hi");
+//! assert_eq!(&answer[used..], b"\x81\x02hi");
 //! ```
 
 use base64::Engine as _;
@@ -125,10 +127,7 @@ impl ClientRequest {
 
     /// Writes the request head.
     pub fn encode(&self, dst: &mut BytesMut) {
-        let target = self
-            .uri
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str());
+        let target = self.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let target = if target.is_empty() { "/" } else { target };
         dst.put_slice(b"GET ");
         dst.put_slice(target.as_bytes());
@@ -189,7 +188,8 @@ impl ClientRequest {
             (Some(p), None) if self.protocols.iter().any(|o| o == p) => Some(p.to_owned()),
             _ => return bad(ResponseProblem::Protocol),
         };
-        let extensions = parse_extensions(h).or(bad(ResponseProblem::Extensions))?;
+        let extensions = parse_extensions(h)
+            .map_err(|_| HandshakeError::InvalidResponse(ResponseProblem::Extensions))?;
         if !extensions.is_empty() {
             return bad(ResponseProblem::Extensions);
         }
@@ -280,7 +280,10 @@ mod tests {
         let req = ClientRequest::new("ws://example.com:8080/a/b?c=d".parse().expect("uri"))
             .expect("valid")
             .with_protocols(["chat", "bad name", "v2"])
-            .with_header(header::ORIGIN, HeaderValue::from_static("http://example.com"))
+            .with_header(
+                header::ORIGIN,
+                HeaderValue::from_static("http://example.com"),
+            )
             .with_header(header::HOST, HeaderValue::from_static("ignored"));
         let mut out = BytesMut::new();
         req.encode(&mut out);
@@ -330,7 +333,10 @@ mod tests {
             ResponseProblem::Protocol
         );
         assert_eq!(
-            problem(&answer(&req, "Sec-WebSocket-Extensions: permessage-deflate\r\n")),
+            problem(&answer(
+                &req,
+                "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+            )),
             ResponseProblem::Extensions
         );
         let mut wrong = answer(&req, "");
@@ -343,7 +349,9 @@ mod tests {
         no_upgrade.headers_mut().remove(header::UPGRADE);
         assert_eq!(problem(&no_upgrade), ResponseProblem::Upgrade);
         let mut no_conn = answer(&req, "");
-        no_conn.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        no_conn
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
         assert_eq!(problem(&no_conn), ResponseProblem::Connection);
 
         let mut r = ResponseReader::new(&HandshakeConfig::default());

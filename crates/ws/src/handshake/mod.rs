@@ -90,12 +90,12 @@ impl Extension {
 ///
 /// # Errors
 ///
-/// `Err(())` if any element is malformed (an empty or non-token name or
-/// parameter, an unterminated quoted string).
-pub fn parse_extensions(headers: &HeaderMap) -> Result<Vec<Extension>, ()> {
+/// [`MalformedExtensions`] if any element is malformed (an empty or
+/// non-token name or parameter, an unterminated quoted string).
+pub fn parse_extensions(headers: &HeaderMap) -> Result<Vec<Extension>, MalformedExtensions> {
     let mut out = Vec::new();
     for value in headers.get_all(http::header::SEC_WEBSOCKET_EXTENSIONS) {
-        let value = value.to_str().map_err(|_| ())?;
+        let value = value.to_str().map_err(|_| MalformedExtensions)?;
         for element in split_outside_quotes(value, ',')? {
             let element = element.trim();
             if element.is_empty() {
@@ -104,7 +104,7 @@ pub fn parse_extensions(headers: &HeaderMap) -> Result<Vec<Extension>, ()> {
             let mut parts = split_outside_quotes(element, ';')?.into_iter();
             let name = parts.next().unwrap_or_default().trim();
             if !is_token(name) {
-                return Err(());
+                return Err(MalformedExtensions);
             }
             let mut params = Vec::new();
             for part in parts {
@@ -113,7 +113,7 @@ pub fn parse_extensions(headers: &HeaderMap) -> Result<Vec<Extension>, ()> {
                     None => (part.trim(), None),
                 };
                 if !is_token(pname) {
-                    return Err(());
+                    return Err(MalformedExtensions);
                 }
                 params.push((pname.to_owned(), pvalue));
             }
@@ -126,8 +126,13 @@ pub fn parse_extensions(headers: &HeaderMap) -> Result<Vec<Extension>, ()> {
     Ok(out)
 }
 
+/// A `Sec-WebSocket-Extensions` header that does not follow RFC 6455
+/// section 9.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MalformedExtensions;
+
 /// Splits on `sep` where it is not inside a quoted string.
-fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, ()> {
+fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, MalformedExtensions> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut quoted = false;
@@ -145,7 +150,7 @@ fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, ()> {
         }
     }
     if quoted {
-        return Err(());
+        return Err(MalformedExtensions);
     }
     out.push(s.get(start..).unwrap_or_default());
     Ok(out)
@@ -153,14 +158,18 @@ fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, ()> {
 
 /// A parameter value: a token, or a quoted string whose content must be a
 /// token once unescaped (RFC 6455 section 9.1).
-fn unquote(v: &str) -> Result<String, ()> {
+fn unquote(v: &str) -> Result<String, MalformedExtensions> {
     let inner = match v.strip_prefix('"') {
         Some(rest) => {
-            let rest = rest.strip_suffix('"').ok_or(())?;
+            let rest = rest.strip_suffix('"').ok_or(MalformedExtensions)?;
             let mut out = String::with_capacity(rest.len());
             let mut chars = rest.chars();
             while let Some(c) = chars.next() {
-                out.push(if c == '\\' { chars.next().ok_or(())? } else { c });
+                out.push(if c == '\\' {
+                    chars.next().ok_or(MalformedExtensions)?
+                } else {
+                    c
+                });
             }
             out
         }
@@ -169,16 +178,15 @@ fn unquote(v: &str) -> Result<String, ()> {
     if is_token(&inner) {
         Ok(inner)
     } else {
-        Err(())
+        Err(MalformedExtensions)
     }
 }
 
 /// An HTTP token (RFC 9110 section 5.6.2).
 pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -207,7 +215,10 @@ mod tests {
 
     #[test]
     fn token_lists_across_lines_and_case() {
-        let h = headers(&[("connection", "keep-alive, Upgrade"), ("connection", " close ")]);
+        let h = headers(&[
+            ("connection", "keep-alive, Upgrade"),
+            ("connection", " close "),
+        ]);
         assert!(has_token(&h, &http::header::CONNECTION, "upgrade"));
         assert!(has_token(&h, &http::header::CONNECTION, "CLOSE"));
         assert!(!has_token(&h, &http::header::CONNECTION, "keep"));
@@ -220,14 +231,20 @@ mod tests {
                 "sec-websocket-extensions",
                 "permessage-deflate; client_max_window_bits, x-foo; a=\"1\"",
             ),
-            ("sec-websocket-extensions", "permessage-deflate; server_no_context_takeover"),
+            (
+                "sec-websocket-extensions",
+                "permessage-deflate; server_no_context_takeover",
+            ),
         ]);
         let ext = parse_extensions(&h).expect("valid");
         assert_eq!(ext.len(), 3);
         assert_eq!(ext[0].name, "permessage-deflate");
         assert_eq!(ext[0].params, vec![("client_max_window_bits".into(), None)]);
         assert_eq!(ext[1].params, vec![("a".into(), Some("1".into()))]);
-        assert_eq!(ext[2].to_header_value(), "permessage-deflate; server_no_context_takeover");
+        assert_eq!(
+            ext[2].to_header_value(),
+            "permessage-deflate; server_no_context_takeover"
+        );
         for bad in ["a b", "x; =1", "x; a=\"1", "x; a=\"b c\"", "; a"] {
             let h = headers(&[("sec-websocket-extensions", bad)]);
             assert!(parse_extensions(&h).is_err(), "{bad}");

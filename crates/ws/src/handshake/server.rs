@@ -103,7 +103,8 @@ pub(crate) fn copy_headers(
     map: &mut HeaderMap,
 ) -> Result<(), HandshakeError> {
     for h in parsed {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HandshakeError::Malformed)?;
+        let name =
+            HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HandshakeError::Malformed)?;
         let value = HeaderValue::from_bytes(h.value).map_err(|_| HandshakeError::Malformed)?;
         map.append(name, value);
     }
@@ -153,7 +154,7 @@ pub struct ClientOffer {
 /// a method other than GET, 400 for HTTP/1.0, a missing `Host` or a
 /// `Sec-WebSocket-Key` that is not base64 of 16 bytes, 426 (with
 /// `Sec-WebSocket-Version: 13`) for a missing upgrade or another version.
-pub fn validate(request: &Request<()>) -> Result<ClientOffer, HandshakeError> {
+pub fn validate<B>(request: &Request<B>) -> Result<ClientOffer, HandshakeError> {
     use crate::RequestProblem as P;
     let reject = |problem: P| Err(HandshakeError::Rejected(problem));
     if request.method() != Method::GET {
@@ -190,7 +191,8 @@ pub fn validate(request: &Request<()>) -> Result<ClientOffer, HandshakeError> {
     let protocols = tokens(headers, &header::SEC_WEBSOCKET_PROTOCOL)
         .map(str::to_owned)
         .collect();
-    let extensions = parse_extensions(headers).or(reject(P::Extensions))?;
+    let extensions =
+        parse_extensions(headers).map_err(|_| HandshakeError::Rejected(P::Extensions))?;
     Ok(ClientOffer {
         key: key.to_owned(),
         protocols,
@@ -240,7 +242,10 @@ pub fn reject_response(problem: crate::RequestProblem) -> (Response<()>, &'stati
     );
     if problem.status() == StatusCode::UPGRADE_REQUIRED {
         h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        h.insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        h.insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
     }
     if problem.status() == StatusCode::METHOD_NOT_ALLOWED {
         h.insert(header::ALLOW, HeaderValue::from_static("GET"));
@@ -287,7 +292,10 @@ mod tests {
 
     fn parse(text: &str) -> Request<()> {
         let mut r = RequestReader::new(&HandshakeConfig::default());
-        r.parse(text.as_bytes()).expect("parses").expect("complete").0
+        r.parse(text.as_bytes())
+            .expect("parses")
+            .expect("complete")
+            .0
     }
 
     fn problem(text: &str) -> RequestProblem {
@@ -307,7 +315,10 @@ mod tests {
         let mut out = BytesMut::new();
         write_response(&resp, b"", &mut out);
         let text = String::from_utf8(out.to_vec()).expect("ascii");
-        assert!(text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{text}");
+        assert!(
+            text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+            "{text}"
+        );
         assert!(text.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
         assert!(text.contains("sec-websocket-protocol: chat\r\n"));
         assert!(text.ends_with("\r\n\r\n"));
@@ -317,15 +328,42 @@ mod tests {
     fn every_required_field_is_checked() {
         let cases = [
             (GOOD.replace("GET", "POST"), RequestProblem::Method),
-            (GOOD.replace("HTTP/1.1", "HTTP/1.0"), RequestProblem::HttpVersion),
-            (GOOD.replace("Host: server.example.com\r\n", ""), RequestProblem::Host),
-            (GOOD.replace("Upgrade: websocket\r\n", ""), RequestProblem::Upgrade),
-            (GOOD.replace("Upgrade: websocket", "Upgrade: h2c"), RequestProblem::Upgrade),
-            (GOOD.replace("keep-alive, Upgrade", "keep-alive"), RequestProblem::Connection),
-            (GOOD.replace("Version: 13", "Version: 8"), RequestProblem::WebSocketVersion),
-            (GOOD.replace("Sec-WebSocket-Version: 13\r\n", ""), RequestProblem::WebSocketVersion),
-            (GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="), RequestProblem::Key),
-            (GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "not base64!"), RequestProblem::Key),
+            (
+                GOOD.replace("HTTP/1.1", "HTTP/1.0"),
+                RequestProblem::HttpVersion,
+            ),
+            (
+                GOOD.replace("Host: server.example.com\r\n", ""),
+                RequestProblem::Host,
+            ),
+            (
+                GOOD.replace("Upgrade: websocket\r\n", ""),
+                RequestProblem::Upgrade,
+            ),
+            (
+                GOOD.replace("Upgrade: websocket", "Upgrade: h2c"),
+                RequestProblem::Upgrade,
+            ),
+            (
+                GOOD.replace("keep-alive, Upgrade", "keep-alive"),
+                RequestProblem::Connection,
+            ),
+            (
+                GOOD.replace("Version: 13", "Version: 8"),
+                RequestProblem::WebSocketVersion,
+            ),
+            (
+                GOOD.replace("Sec-WebSocket-Version: 13\r\n", ""),
+                RequestProblem::WebSocketVersion,
+            ),
+            (
+                GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),
+                RequestProblem::Key,
+            ),
+            (
+                GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "not base64!"),
+                RequestProblem::Key,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(problem(&text), want, "{text}");
@@ -350,7 +388,10 @@ mod tests {
         let bytes = GOOD.as_bytes();
         for cut in 0..bytes.len() {
             let mut r = RequestReader::new(&HandshakeConfig::default());
-            assert!(r.parse(&bytes[..cut]).expect("partial").is_none(), "cut {cut}");
+            assert!(
+                r.parse(&bytes[..cut]).expect("partial").is_none(),
+                "cut {cut}"
+            );
             let (_, used) = r.parse(bytes).expect("ok").expect("complete");
             assert_eq!(used, bytes.len());
         }
