@@ -22,10 +22,10 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (warnings denied)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo test (unit, integration, property, doc)"
-cargo test --workspace --locked
+cargo test --workspace --all-features --locked
 
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 step "fuzz targets (${FUZZ_SECONDS} s each)"

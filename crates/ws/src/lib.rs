@@ -74,7 +74,9 @@ pub use connect::{
 };
 pub use error::{Error, ErrorKind, HandshakeError, RequestProblem, ResponseProblem};
 #[cfg(feature = "hyper")]
-pub use hyper_upgrade::{is_upgrade_request, upgrade, HyperWebSocket, UpgradeFut};
+pub use hyper_upgrade::{
+    is_upgrade_request, upgrade, upgrade_with_config, HyperWebSocket, UpgradeFut,
+};
 pub use stream::WebSocketStream;
 pub use tether_frame::{CloseCode, CloseFrame, Role, Utf8Bytes};
 pub use tether_message::{Message, MessageConfig};

@@ -3,7 +3,8 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -46,7 +47,8 @@ const MAX_SLICES: usize = 64;
 /// [`WebSocketConfig::write_buffer_size`]: while it holds more than that,
 /// `poll_ready` writes and returns `Pending` until it is below. Control
 /// frames (pongs, pings, the close) go ahead of queued data frames that
-/// have not started to be written. `flush` returns once every queued frame
+/// have not started to be written; the Close goes after everything queued
+/// before it. `flush` returns once every queued frame
 /// has been handed to the transport and the transport has flushed. Nothing
 /// is sent after a Close: later sends fail with
 /// [`Error::ConnectionClosed`].
@@ -100,13 +102,16 @@ pub struct WebSocketStream<S> {
     close_deadline: Option<Pin<Box<Sleep>>>,
     keepalive: Option<Timer>,
     idle: Option<Timer>,
-    /// Bytes were read since the timers last looked.
-    active: bool,
-    /// Wakers of a reader and a writer waiting on write progress (the two
-    /// halves of a split stream may be in different tasks; the transport
-    /// keeps only the last waker that polled it).
-    reader_waker: Option<Waker>,
-    writer_waker: Option<Waker>,
+    /// Bytes were read since the idle timer last fired.
+    idle_active: bool,
+    /// Bytes were read since the keepalive timer last fired.
+    keepalive_active: bool,
+    /// The tasks waiting for the transport to take more bytes: the reading
+    /// and the writing half of a split stream may be different tasks, and
+    /// a transport keeps a single write waker, so it is given `write_waker`,
+    /// which wakes both.
+    waiting: Arc<WriteWaiters>,
+    write_waker: Waker,
     /// The subprotocol agreed in the handshake.
     protocol: Option<String>,
 }
@@ -116,6 +121,42 @@ pub struct WebSocketStream<S> {
 enum Side {
     Reader,
     Writer,
+}
+
+/// The wakers of the reading and the writing side waiting on the transport
+/// to accept writes; waking it wakes both.
+#[derive(Default)]
+struct WriteWaiters {
+    reader: Mutex<Option<Waker>>,
+    writer: Mutex<Option<Waker>>,
+}
+
+impl WriteWaiters {
+    fn register(&self, side: Side, waker: &Waker) {
+        let slot = match side {
+            Side::Reader => &self.reader,
+            Side::Writer => &self.writer,
+        };
+        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+}
+
+impl Wake for WriteWaiters {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        for slot in [&self.reader, &self.writer] {
+            let waker = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
 }
 
 struct Timer {
@@ -173,6 +214,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         let encoder = FrameCodec::with_config(role, config.message.frame.clone());
         let keepalive = config.ping_interval.map(Timer::new);
         let idle = config.idle_timeout.map(Timer::new);
+        let waiting = Arc::new(WriteWaiters::default());
         WebSocketStream {
             io,
             decoder,
@@ -189,9 +231,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             close_deadline: None,
             keepalive,
             idle,
-            active: false,
-            reader_waker: None,
-            writer_waker: None,
+            idle_active: false,
+            keepalive_active: false,
+            waiting: Arc::clone(&waiting),
+            write_waker: Waker::from(waiting),
             protocol: None,
         }
     }
@@ -249,9 +292,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         Ok(())
     }
 
+    /// Queues a Close behind every queued data frame (it ends the stream:
+    /// nothing may follow it), and stops answering pings.
     fn queue_close(&mut self, close: Option<&CloseFrame>) -> Result<(), Error> {
         let frame = Frame::close(close).map_err(tether_message::Error::Frame)?;
-        self.queue_control(frame)?;
+        let encoded = self
+            .encoder
+            .encode_frame(frame)
+            .map_err(tether_message::Error::Frame)?;
+        self.writes.push_data(encoded);
         self.close_sent = true;
         self.pong = None;
         self.arm_close_deadline();
@@ -303,52 +352,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// Writes queued frames until the queue is empty or the transport is
-    /// full. `side` says who is polling: the other side's waker is woken
-    /// when progress is made.
+    /// full. `side` says who is polling; the transport is polled with the
+    /// waker that wakes both sides.
     fn poll_write_queue(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
-        if let Some(payload) = self.pong.take() {
-            if !self.close_sent {
-                if let Ok(encoded) = self.encoder.encode_frame(Frame::pong(payload)) {
-                    self.writes.push_control(encoded);
+        self.waiting.register(side, cx.waker());
+        let mut wcx = Context::from_waker(&self.write_waker);
+        let result = loop {
+            // The pending pong goes into the queue only when it is next to
+            // be written; until then a newer ping replaces it.
+            if self.pong.is_some() && self.writes.control_is_next() {
+                if let Some(payload) = self.pong.take().filter(|_| !self.close_sent) {
+                    if let Ok(encoded) = self.encoder.encode_frame(Frame::pong(payload)) {
+                        self.writes.push_control(encoded);
+                    }
                 }
             }
-        }
-        let mut progressed = false;
-        let result = loop {
             if self.writes.is_empty() {
                 break Poll::Ready(Ok(()));
             }
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let n = self.writes.slices(&mut slices);
             let slices = slices.get(..n).unwrap_or_default();
-            match Pin::new(&mut self.io).poll_write_vectored(cx, slices) {
+            match Pin::new(&mut self.io).poll_write_vectored(&mut wcx, slices) {
                 Poll::Ready(Ok(0)) => {
                     break Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
-                Poll::Ready(Ok(written)) => {
-                    self.writes.advance(written);
-                    progressed = true;
-                }
+                Poll::Ready(Ok(written)) => self.writes.advance(written),
                 Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    let waker = Some(cx.waker().clone());
-                    match side {
-                        Side::Reader => self.reader_waker = waker,
-                        Side::Writer => self.writer_waker = waker,
-                    }
-                    break Poll::Pending;
-                }
+                Poll::Pending => break Poll::Pending,
             }
         };
-        if progressed {
-            let other = match side {
-                Side::Reader => self.writer_waker.take(),
-                Side::Writer => self.reader_waker.take(),
-            };
-            if let Some(w) = other {
-                w.wake();
-            }
-        }
         if self.writes.is_empty() {
             self.writes.release();
         }
@@ -357,7 +390,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         std::task::ready!(self.poll_write_queue(cx, side))?;
-        Pin::new(&mut self.io).poll_flush(cx)
+        let mut wcx = Context::from_waker(&self.write_waker);
+        Pin::new(&mut self.io).poll_flush(&mut wcx)
     }
 
     // ----- receiving -----
@@ -382,6 +416,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// sent) and marks it failed, so it closes without waiting.
     fn fail(&mut self, code: Option<CloseCode>) {
         if !self.close_sent {
+            // Failing the connection: queued data that has not started to go
+            // out is dropped, so the Close goes next.
+            self.writes.drop_unstarted_data();
             let close = code.map(|c| CloseFrame::new(c, ""));
             let _ = self.queue_close(close.as_ref());
         }
@@ -423,7 +460,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 }
             }
         }
-        match Pin::new(&mut self.io).poll_shutdown(cx) {
+        self.waiting.register(Side::Reader, cx.waker());
+        let mut wcx = Context::from_waker(&self.write_waker);
+        match Pin::new(&mut self.io).poll_shutdown(&mut wcx) {
             Poll::Pending if !timed_out => Poll::Pending,
             _ => {
                 self.done = true;
@@ -434,22 +473,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// Keepalive and idle timers: whether the connection must fail now.
+    ///
+    /// Each timer fires once per period; it acts only if nothing was read
+    /// during the period that just ended, so a ping goes out after one to
+    /// two periods of silence and the idle timeout hits after one to two
+    /// timeouts, without touching a timer on every read.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
-        let active = std::mem::take(&mut self.active);
         if let Some(idle) = self.idle.as_mut() {
-            if idle.fired(cx) && !active {
+            if idle.fired(cx) && !std::mem::take(&mut self.idle_active) {
                 self.fail(Some(CloseCode::GoingAway));
                 return Err(Error::IdleTimeout);
             }
         }
-        let fired = self.keepalive.as_mut().is_some_and(|k| k.fired(cx));
-        if fired && !active && !self.close_sent {
+        let ping = self
+            .keepalive
+            .as_mut()
+            .is_some_and(|k| k.fired(cx) && !std::mem::take(&mut self.keepalive_active));
+        if ping && !self.close_sent {
             let _ = self.queue_control(Frame::ping(Bytes::new()));
-        }
-        if !active {
-            // Nothing was read: the timers' view stays "inactive".
-        } else {
-            self.active = false;
+            let _ = self.poll_write_queue(cx, Side::Reader);
         }
         Ok(())
     }
@@ -522,7 +564,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
             }
             match this.poll_fill(cx) {
                 Poll::Ready(Ok(0)) => this.eof = true,
-                Poll::Ready(Ok(_)) => this.active = true,
+                Poll::Ready(Ok(_)) => {
+                    this.idle_active = true;
+                    this.keepalive_active = true;
+                }
                 Poll::Ready(Err(e)) => {
                     this.failed = true;
                     this.done = true;
@@ -615,6 +660,19 @@ impl WriteQueue {
 
     fn is_empty(&self) -> bool {
         self.queued == 0
+    }
+
+    /// Drops the data frames that have not started to be written.
+    fn drop_unstarted_data(&mut self) {
+        let keep = usize::from(self.data_started);
+        for frame in self.data.drain(keep..) {
+            self.queued -= frame.remaining();
+        }
+    }
+
+    /// Whether a control frame queued now would be the next thing written.
+    fn control_is_next(&self) -> bool {
+        self.control.is_empty() && !self.data_started
     }
 
     fn release(&mut self) {
