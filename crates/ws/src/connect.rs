@@ -122,6 +122,21 @@ where
 /// [`Error::Handshake`] with what was wrong (the answer has been sent),
 /// [`Error::Io`] if the transport failed.
 pub async fn accept_hdr_with_config<S, C>(
+    io: S,
+    config: WebSocketConfig,
+    callback: C,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    C: Callback,
+{
+    // Boxed: the handshake's state (buffers, the parsed request) is large
+    // and short-lived; a task that accepts and then reads for hours should
+    // not carry room for it.
+    Box::pin(server_handshake(io, config, callback)).await
+}
+
+async fn server_handshake<S, C>(
     mut io: S,
     config: WebSocketConfig,
     callback: C,
@@ -131,7 +146,7 @@ where
     C: Callback,
 {
     let read = tokio::time::timeout(config.handshake.timeout, read_request(&mut io, &config)).await;
-    let (request, mut buf) = match read {
+    let (request, buf) = match read {
         Ok(Ok(parsed)) => parsed,
         Ok(Err(Error::Handshake(e))) => {
             answer_error(&mut io, &e).await;
@@ -173,11 +188,8 @@ where
     server::write_response(&response, b"", &mut out);
     io.write_all(&out).await?;
     io.flush().await?;
-    let read_ahead = buf.split();
-    Ok(
-        WebSocketStream::from_raw_parts(io, Role::Server, config, read_ahead)
-            .with_protocol(protocol),
-    )
+    // What followed the request in the same read: the first frames.
+    Ok(WebSocketStream::from_raw_parts(io, Role::Server, config, buf).with_protocol(protocol))
 }
 
 /// Reads the request head; returns it and the buffer holding what followed.
@@ -251,6 +263,17 @@ where
 /// than 101, [`HandshakeError::InvalidResponse`] for a 101 that breaks the
 /// rules, [`HandshakeError::Timeout`], [`Error::Io`].
 pub async fn client_handshake<S>(
+    io: S,
+    request: ClientRequest,
+    config: WebSocketConfig,
+) -> Result<(WebSocketStream<S>, Response<()>), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    Box::pin(client_exchange(io, request, config)).await
+}
+
+async fn client_exchange<S>(
     mut io: S,
     request: ClientRequest,
     config: WebSocketConfig,

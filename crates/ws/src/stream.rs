@@ -84,7 +84,11 @@ pub struct WebSocketStream<S> {
     io: S,
     decoder: MessageCodec,
     encoder: FrameCodec,
-    config: WebSocketConfig,
+    /// What is kept of the configuration (the message limits live in the
+    /// codecs; the handshake's are not needed any more).
+    write_buffer_size: usize,
+    close_timeout: Duration,
+    fragment_size: Option<usize>,
     read_buf: BytesMut,
     writes: WriteQueue,
     /// The payload of the latest ping not yet answered.
@@ -219,7 +223,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             io,
             decoder,
             encoder,
-            config,
+            write_buffer_size: config.write_buffer_size,
+            close_timeout: config.close_timeout,
+            fragment_size: config.message.fragment_size,
             read_buf: read_ahead,
             writes: WriteQueue::default(),
             pong: None,
@@ -255,9 +261,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.encoder.role()
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &WebSocketConfig {
-        &self.config
+    /// The message limits in force.
+    pub fn message_config(&self) -> &tether_message::MessageConfig {
+        self.decoder.config()
     }
 
     /// The transport.
@@ -309,7 +315,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     fn arm_close_deadline(&mut self) {
         if self.close_deadline.is_none() {
-            self.close_deadline = Some(Box::pin(tokio::time::sleep(self.config.close_timeout)));
+            self.close_deadline = Some(Box::pin(tokio::time::sleep(self.close_timeout)));
         }
     }
 
@@ -324,7 +330,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             Message::Pong(p) => return self.queue_control(Frame::pong(p)),
             Message::Close(c) => return self.queue_close(c.as_ref()),
         };
-        match self.config.message.fragment_size {
+        match self.fragment_size {
             Some(size) if payload.len() > size => {
                 let mut rest = payload;
                 let mut first = true;
@@ -574,9 +580,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                     return Poll::Ready(Some(Err(Error::Io(e))));
                 }
                 Poll::Pending => {
-                    if this.read_buf.is_empty() && this.read_buf.capacity() > 0 {
-                        // Idle: keep no read buffer.
+                    if this.read_buf.is_empty() {
+                        // Idle: keep no read buffer (an empty one may still
+                        // hold a reference to a large allocation).
                         this.read_buf = BytesMut::new();
+                        this.decoder.release_buffers();
                     }
                     return Poll::Pending;
                 }
@@ -593,11 +601,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
         if this.close_sent || this.done {
             return Poll::Ready(Err(Error::ConnectionClosed));
         }
-        if this.writes.queued >= this.config.write_buffer_size {
+        if this.writes.queued >= this.write_buffer_size {
             match this.poll_write_queue(cx, Side::Writer) {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
                 Poll::Ready(Ok(())) => {}
-                Poll::Pending if this.writes.queued >= this.config.write_buffer_size => {
+                Poll::Pending if this.writes.queued >= this.write_buffer_size => {
                     return Poll::Pending
                 }
                 Poll::Pending => {}
