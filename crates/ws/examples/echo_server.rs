@@ -26,10 +26,9 @@ async fn serve(tcp: tokio::net::TcpStream) -> Result<(), tether_ws::Error> {
     tcp.set_nodelay(true)?;
     let mut ws = tether_ws::accept_with_config(tcp, config()).await?;
     while let Some(message) = ws.next().await {
-        match message? {
-            m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,
-            // Pings are answered and closes echoed by the stream itself.
-            _ => {}
+        // Pings are answered and closes echoed by the stream itself.
+        if let m @ (Message::Text(_) | Message::Binary(_)) = message? {
+            ws.send(m).await?;
         }
     }
     Ok(())
