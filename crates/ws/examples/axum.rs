@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures::{SinkExt, StreamExt};
-use tether_ws::Message;
 
 async fn ws(mut req: Request) -> Response {
     match tether_ws::upgrade::<_, Body>(&mut req) {
