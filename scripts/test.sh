@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the tests
-# need, then fmt, clippy (warnings denied), all tests and doc tests, every fuzz
-# target for a bounded time, and a build of the benchmarks.
+# need (the interop peers: scripts/interop-setup.sh; cargo-fuzz), then fmt,
+# clippy (warnings denied), all tests and doc tests (interop tests against
+# real peers included), every fuzz target for a bounded time, and a build of
+# the benchmarks.
 #
 #   bash scripts/test.sh
 #
@@ -17,6 +19,9 @@ cargo --version
 rustc --version
 if ! cargo fmt --version >/dev/null 2>&1; then rustup component add rustfmt; fi
 if ! cargo clippy --version >/dev/null 2>&1; then rustup component add clippy; fi
+
+step "interop peers (Python websockets, Node ws, chromium)"
+bash scripts/interop-setup.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

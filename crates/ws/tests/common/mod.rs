@@ -139,3 +139,133 @@ pub(crate) fn client_frame_bytes(frame: &Frame) -> Vec<u8> {
         .expect("frame");
     out.to_vec()
 }
+
+/// The repository root.
+pub(crate) fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python of the interop venv (made by `scripts/interop-setup.sh`).
+pub(crate) fn python() -> std::path::PathBuf {
+    let p = repo_root().join("interop/python/.venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/interop-setup.sh (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
+
+/// A script of interop/node, checking its modules are installed.
+pub(crate) fn node_script(name: &str) -> std::path::PathBuf {
+    let dir = repo_root().join("interop/node");
+    assert!(
+        dir.join("node_modules/ws").exists(),
+        "interop/node/node_modules is missing: run scripts/interop-setup.sh (scripts/test.sh does)"
+    );
+    dir.join(name)
+}
+
+/// Starts a peer server process that prints `listening <port>` when ready;
+/// returns the process (killed on drop) and the port.
+pub(crate) async fn spawn_peer_server(
+    mut command: tokio::process::Command,
+) -> (tokio::process::Child, u16) {
+    use tokio::io::AsyncBufReadExt;
+    command
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("spawn peer server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let port = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if let Some(port) = line.strip_prefix("listening ") {
+                return port.trim().parse::<u16>().expect("port");
+            }
+        }
+        panic!("the peer server exited before listening");
+    })
+    .await
+    .expect("peer server did not start");
+    (child, port)
+}
+
+/// Runs a peer client process to completion (at most `secs` seconds);
+/// returns its stdout, panicking with its output if it failed.
+pub(crate) async fn run_peer_client(mut command: tokio::process::Command, secs: u64) -> String {
+    command.kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(secs), command.output())
+        .await
+        .expect("peer client timed out")
+        .expect("run peer client");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "peer client failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
+}
+
+/// What a [`behaviour_server`] connection saw.
+pub(crate) type Events = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A tether server for peer clients: echoes text and binary, closes with
+/// `<code>` and `<reason>` on the text `close:<code>:<reason>`, speaks the
+/// subprotocols chat.v2 and chat.v1, admits 16 MiB messages in fragments
+/// of 64 bytes. Records each close it receives and each error.
+pub(crate) async fn behaviour_server() -> (String, Events) {
+    use futures::{SinkExt, StreamExt};
+    use tether_ws::{CloseFrame, HandshakeConfig, Message, MessageConfig};
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let events: Events = Default::default();
+    let log = events.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = l.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let config = WebSocketConfig::default()
+                    .with_message_config(
+                        MessageConfig::default()
+                            .with_max_message_size(64 << 20)
+                            .with_max_fragments(1 << 20),
+                    )
+                    .with_handshake_config(
+                        HandshakeConfig::default().with_protocols(["chat.v2", "chat.v1"]),
+                    );
+                let Ok(mut ws) = tether_ws::accept_with_config(tcp, config).await else {
+                    return;
+                };
+                while let Some(m) = ws.next().await {
+                    match m {
+                        Ok(Message::Text(t)) if t.starts_with("close:") => {
+                            let mut parts = t.splitn(3, ':').skip(1);
+                            let code: u16 = parts.next().unwrap_or("1000").parse().unwrap_or(1000);
+                            let reason = parts.next().unwrap_or("").to_owned();
+                            let close = CloseFrame::new(code.into(), reason);
+                            let _ = ws.send(Message::Close(Some(close))).await;
+                        }
+                        Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
+                            if ws.send(m).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(Message::Close(c)) => log
+                            .lock()
+                            .expect("lock")
+                            .push(format!("close {:?}", c.map(|c| u16::from(c.code)))),
+                        Ok(_) => {}
+                        Err(e) => log.lock().expect("lock").push(format!("error {e}")),
+                    }
+                }
+            });
+        }
+    });
+    (addr, events)
+}

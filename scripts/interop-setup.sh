@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the peers the interop tests run against, on a fresh machine:
+# Python `websockets` in interop/python/.venv, Node `ws` in
+# interop/node/node_modules (from the lockfile), and Debian's chromium.
+# Idempotent: what is there already is kept.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+venv="$root/interop/python/.venv"
+if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$root/interop/python/requirements.txt"
+
+if [[ ! -d "$root/interop/node/node_modules" ]]; then
+    (cd "$root/interop/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "interop-setup: installing chromium (Debian package)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+chromium --version
