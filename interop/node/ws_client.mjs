@@ -60,4 +60,12 @@ ws.send("close:4002:server bye");
 const got = await done;
 assert.equal(got.code, 4002);
 assert.equal(got.reason, "server bye");
+// A refused handshake: the server's callback answers 403.
+const status = await new Promise((resolve) => {
+  const bad = new WebSocket(url + "refuse");
+  bad.on("unexpected-response", (req, res) => { resolve(res.statusCode); req.destroy(); });
+  bad.on("open", () => resolve("opened"));
+  bad.on("error", () => {});
+});
+assert.equal(status, 403);
 console.log("ok");

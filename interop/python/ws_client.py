@@ -12,7 +12,7 @@ import os
 import sys
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 
 def text_of(size):
@@ -64,6 +64,12 @@ async def main(url):
         assert ws.subprotocol is None
         await ws.send("x")
         assert await ws.recv() == "x"
+    # A refused handshake: the server's callback answers 403.
+    try:
+        async with connect(url + "refuse", ping_interval=None):
+            raise AssertionError("expected a refusal")
+    except InvalidStatus as e:
+        assert e.response.status_code == 403, e
     print("ok")
 
 

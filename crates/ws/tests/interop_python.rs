@@ -21,6 +21,7 @@ async fn python_client_against_a_tether_server() {
         "{events:?}"
     );
     assert!(!events.iter().any(|e| e.starts_with("error")), "{events:?}");
+    assert!(events.contains(&"refused".to_owned()), "{events:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

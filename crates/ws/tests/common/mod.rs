@@ -215,7 +215,8 @@ pub(crate) type Events = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 /// A tether server for peer clients: echoes text and binary, closes with
 /// `<code>` and `<reason>` on the text `close:<code>:<reason>`, speaks the
 /// subprotocols chat.v2 and chat.v1, admits 16 MiB messages in fragments
-/// of 64 bytes. Records each close it receives and each error.
+/// of 64 bytes, refuses the path `/refuse` with 403. Records each close it
+/// receives, each error and each refused handshake.
 pub(crate) async fn behaviour_server() -> (String, Events) {
     use futures::{SinkExt, StreamExt};
     use tether_ws::{CloseFrame, HandshakeConfig, Message, MessageConfig};
@@ -239,7 +240,21 @@ pub(crate) async fn behaviour_server() -> (String, Events) {
                     .with_handshake_config(
                         HandshakeConfig::default().with_protocols(["chat.v2", "chat.v1"]),
                     );
-                let Ok(mut ws) = tether_ws::accept_with_config(tcp, config).await else {
+                // `/refuse` is refused by the accept callback with 403.
+                let callback =
+                    |req: &tether_ws::http::Request<()>,
+                     _: &tether_ws::handshake::server::ClientOffer| {
+                        if req.uri().path() == "/refuse" {
+                            let mut refusal = tether_ws::http::Response::new("refused".to_owned());
+                            *refusal.status_mut() = tether_ws::http::StatusCode::FORBIDDEN;
+                            Err(Box::new(refusal))
+                        } else {
+                            Ok(None)
+                        }
+                    };
+                let Ok(mut ws) = tether_ws::accept_hdr_with_config(tcp, config, callback).await
+                else {
+                    log.lock().expect("lock").push("refused".to_owned());
                     return;
                 };
                 while let Some(m) = ws.next().await {
