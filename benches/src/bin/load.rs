@@ -1,0 +1,291 @@
+//! The echo load benchmark: tether's echo server against echo servers built
+//! on tokio-tungstenite, fastwebsockets and tokio-websockets
+//! (`bench-echo-server`), each a separate process on a single-threaded
+//! runtime, driven by one load generator on 127.0.0.1.
+//!
+//! ```text
+//! cargo build --release -p tether-benches --bins
+//! target/release/bench-load [--seconds 3] [--impls tether,fastwebsockets] \
+//!     [--conns 1,64,512] [--sizes 16,1024,16384] > load.md
+//! ```
+//!
+//! For every implementation, connection count C and message size S: C
+//! connections each send a binary message of S bytes, wait for its echo,
+//! and send the next, for the given time (and at most 10 million round
+//! trips). Reported: round trips per second, p50 and p99 round-trip
+//! latency, and the server's CPU time per message (from
+//! `/proc/<pid>/task/*/schedstat`, nanoseconds on CPU, divided by the round
+//! trips). Then, for each implementation, a fresh server process gets 512
+//! connections that complete the handshake and stay idle for a second: its
+//! peak RSS (`VmHWM`) then, and before any connection.
+//!
+//! The load generator is tether's client on its own single-threaded
+//! runtime; on a 2-core machine the server and the generator each have a
+//! core. Round trips per second can be bound by the generator; CPU time per
+//! message is the server's own.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::io::AsyncBufReadExt;
+use tokio::process::{Child, Command};
+
+const IMPLS: [&str; 4] = [
+    "tether",
+    "tokio-tungstenite",
+    "fastwebsockets",
+    "tokio-websockets",
+];
+const MAX_ROUND_TRIPS: u64 = 10_000_000;
+
+struct Options {
+    seconds: f64,
+    impls: Vec<String>,
+    conns: Vec<usize>,
+    sizes: Vec<usize>,
+    idle: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        seconds: 3.0,
+        impls: IMPLS.iter().map(|s| (*s).to_owned()).collect(),
+        conns: vec![1, 64, 512],
+        sizes: vec![16, 1024, 16384],
+        idle: 512,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let list = |v: &str| v.split(',').map(str::to_owned).collect::<Vec<_>>();
+    let nums = |v: &str| {
+        v.split(',')
+            .filter_map(|n| n.parse().ok())
+            .collect::<Vec<usize>>()
+    };
+    for pair in args.chunks(2) {
+        match (pair[0].as_str(), pair.get(1)) {
+            ("--seconds", Some(v)) => o.seconds = v.parse().unwrap_or(3.0),
+            ("--impls", Some(v)) => o.impls = list(v),
+            ("--conns", Some(v)) => o.conns = nums(v),
+            ("--sizes", Some(v)) => o.sizes = nums(v),
+            ("--idle", Some(v)) => o.idle = v.parse().unwrap_or(512),
+            (flag, _) => panic!("unknown or incomplete option {flag}"),
+        }
+    }
+    o
+}
+
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.with_file_name("bench-echo-server")
+}
+
+async fn start_server(which: &str) -> (Child, u16) {
+    let mut child = Command::new(server_binary())
+        .arg(which)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect(
+            "bench-echo-server (build it with `cargo build --release -p tether-benches --bins`)",
+        );
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = lines.next_line().await.expect("read").expect("a line");
+    let port = line
+        .strip_prefix("listening ")
+        .and_then(|p| p.trim().parse().ok())
+        .expect("listening <port>");
+    (child, port)
+}
+
+/// Nanoseconds the process has spent on a CPU, all threads.
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// `VmHWM` (peak RSS) of the process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Run {
+    round_trips: u64,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+    cpu_ns: u64,
+}
+
+async fn connect_all(
+    port: u16,
+    n: usize,
+) -> Vec<tether_ws::WebSocketStream<tether_ws::MaybeTlsStream>> {
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (ws, _) = tether_ws::connect(&format!("ws://127.0.0.1:{port}/"))
+            .await
+            .expect("connect");
+        conns.push(ws);
+    }
+    conns
+}
+
+async fn load(pid: u32, port: u16, conns: usize, size: usize, seconds: f64) -> Run {
+    let sockets = connect_all(port, conns).await;
+    let payload = Bytes::from(vec![0x5Au8; size]);
+    let budget = Duration::from_secs_f64(seconds);
+    let per_conn_max = MAX_ROUND_TRIPS / conns as u64;
+    let cpu_before = cpu_ns(pid);
+    let start = Instant::now();
+    let deadline = start + budget;
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .map(|mut ws| {
+            let payload = payload.clone();
+            tokio::task::spawn_local(async move {
+                let mut latencies = Vec::new();
+                let mut n = 0u64;
+                while Instant::now() < deadline && n < per_conn_max {
+                    let sent = Instant::now();
+                    ws.send(tether_ws::Message::Binary(payload.clone()))
+                        .await
+                        .expect("send");
+                    match ws.next().await {
+                        Some(Ok(tether_ws::Message::Binary(b))) => {
+                            assert_eq!(b.len(), payload.len())
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    }
+                    latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    n += 1;
+                }
+                (n, latencies)
+            })
+        })
+        .collect();
+    let mut round_trips = 0;
+    let mut latencies_us = Vec::new();
+    for t in tasks {
+        let (n, l) = t.await.expect("load task");
+        round_trips += n;
+        latencies_us.extend(l);
+    }
+    let elapsed = start.elapsed();
+    let cpu = cpu_ns(pid).saturating_sub(cpu_before);
+    latencies_us.sort_unstable();
+    Run {
+        round_trips,
+        elapsed,
+        latencies_us,
+        cpu_ns: cpu,
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let o = options();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        println!("### Echo load: round trips, latency, server CPU per message\n");
+        println!("{} s per cell; binary messages; one load generator (tether's client).\n", o.seconds);
+        println!("| server | connections | size | round trips/s | p50 µs | p99 µs | server CPU µs/msg |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        let mut cpu_at_64_16: Vec<(String, f64)> = Vec::new();
+        for which in &o.impls {
+            let (child, port) = start_server(which).await;
+            let pid = child.id().expect("pid");
+            for &conns in &o.conns {
+                for &size in &o.sizes {
+                    let run = load(pid, port, conns, size, o.seconds).await;
+                    let rate = run.round_trips as f64 / run.elapsed.as_secs_f64();
+                    let cpu_per = run.cpu_ns as f64 / run.round_trips.max(1) as f64 / 1000.0;
+                    if conns == 64 && size == 16 {
+                        cpu_at_64_16.push((which.clone(), cpu_per));
+                    }
+                    println!(
+                        "| {which} | {conns} | {size} | {rate:.0} | {} | {} | {cpu_per:.2} |",
+                        percentile(&run.latencies_us, 0.5),
+                        percentile(&run.latencies_us, 0.99)
+                    );
+                    // Let the server drop the closed connections.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+            drop(child);
+        }
+
+        println!("\n### Peak RSS of each server with {} idle connections\n", o.idle);
+        println!("| server | peak RSS before connections | peak RSS with {} idle connections | per connection |", o.idle);
+        println!("|---|---:|---:|---:|");
+        let mut rss: Vec<(String, u64)> = Vec::new();
+        for which in &o.impls {
+            let (child, port) = start_server(which).await;
+            let pid = child.id().expect("pid");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let before = peak_rss_kib(pid);
+            let conns = connect_all(port, o.idle).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let after = peak_rss_kib(pid);
+            drop(conns);
+            drop(child);
+            let per = (after.saturating_sub(before)) as f64 * 1024.0 / o.idle.max(1) as f64;
+            println!("| {which} | {before} KiB | {after} KiB | {per:.0} B |");
+            rss.push((which.clone(), after));
+        }
+
+        println!("\n### Targets\n");
+        println!("| target | measured | met |\n|---|---:|---|");
+        let ratio = |values: &[(String, f64)]| -> Option<f64> {
+            let tether = values.iter().find(|(n, _)| n == "tether")?.1;
+            let best = values.iter().filter(|(n, _)| n != "tether").map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
+            best.is_finite().then_some(tether / best)
+        };
+        match ratio(&cpu_at_64_16) {
+            Some(r) => println!(
+                "| server CPU per message at 64 connections, 16 B ≤ 0.7× the best peer's | {r:.2}× | {} |",
+                if r <= 0.7 { "yes" } else { "**no**" }
+            ),
+            None => println!("| server CPU per message at 64 connections, 16 B | – | not measured |"),
+        }
+        let rss_f: Vec<(String, f64)> = rss.iter().map(|(n, v)| (n.clone(), *v as f64)).collect();
+        match ratio(&rss_f) {
+            Some(r) => println!(
+                "| peak RSS with {} idle connections below every peer's | {r:.2}× the lowest peer | {} |",
+                o.idle,
+                if r < 1.0 { "yes" } else { "**no**" }
+            ),
+            None => println!("| peak RSS with idle connections | – | not measured |"),
+        }
+    });
+}
