@@ -236,7 +236,8 @@ async fn close_with_sink_close_waits_for_the_reply() {
 
 #[tokio::test]
 async fn protocol_errors_close_with_the_mapped_code() {
-    let cases: Vec<(Vec<u8>, u16)> = vec![
+    let cases: Vec<(Vec<u8>, u16)> =
+        vec![
         // Unmasked frame to a server: 1002.
         (vec![0x81, 0x02, b'h', b'i'], 1002),
         // Reserved opcode: 1002.
@@ -262,6 +263,29 @@ async fn protocol_errors_close_with_the_mapped_code() {
         (
             vec![0x82, 0xFF, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 2, 3, 4],
             1009,
+        ),
+        // RSV1 without a negotiated extension: 1002.
+        (vec![0xC1, 0x80, 1, 2, 3, 4], 1002),
+        // A fragmented ping: 1002.
+        (vec![0x09, 0x80, 1, 2, 3, 4], 1002),
+        // A ping of 126 bytes: 1002.
+        ([&[0x89u8, 0xFE, 0, 126, 0, 0, 0, 0][..], &[0u8; 126][..]].concat(), 1002),
+        // Close payloads: one byte, a code that may not be sent (1005, 999,
+        // 1016, 5000), a reason that is not UTF-8 (1007).
+        (vec![0x88, 0x81, 0, 0, 0, 0, 0x03], 1002),
+        (vec![0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED], 1002),
+        (vec![0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE7], 1002),
+        (vec![0x88, 0x82, 0, 0, 0, 0, 0x03, 0xF8], 1002),
+        (vec![0x88, 0x82, 0, 0, 0, 0, 0x13, 0x88], 1002),
+        (vec![0x88, 0x83, 0, 0, 0, 0, 0x03, 0xE8, 0xFF], 1007),
+        // Invalid UTF-8 in the second fragment of a text message: 1007.
+        (
+            [
+                &common::client_frame_bytes(&Frame::new(OpCode::Text, "ok").with_fin(false))[..],
+                &common::client_frame_bytes(&Frame::continuation(&b"\xc0\xaf"[..], true))[..],
+            ]
+            .concat(),
+            1007,
         ),
     ];
     for (bytes, code) in cases {
@@ -524,4 +548,31 @@ async fn a_full_write_buffer_makes_poll_ready_wait() {
     });
     server.close().await.expect("close");
     assert_eq!(reader.await.expect("reader"), fed);
+}
+
+#[tokio::test]
+async fn the_wait_for_a_close_reply_is_bounded() {
+    // The server closes; the raw client never answers and keeps the socket
+    // open: the server gives up after close_timeout and closes TCP.
+    let (l, url) = listener().await;
+    let config = WebSocketConfig::default().with_close_timeout(Duration::from_millis(200));
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.expect("accept");
+        let mut ws = tether_ws::accept_with_config(tcp, config)
+            .await
+            .expect("handshake");
+        ws.send(Message::Close(Some(CloseFrame::new(CloseCode::Normal, ""))))
+            .await
+            .expect("close");
+        let started = tokio::time::Instant::now();
+        assert!(ws.next().await.is_none());
+        started.elapsed()
+    });
+    let mut raw = RawClient::connect(url.trim_start_matches("ws://"), b"").await;
+    let close = raw.next().await.expect("close frame");
+    assert_eq!(close.opcode, OpCode::Close);
+    // The server closes TCP on its own.
+    assert!(raw.next().await.is_none());
+    let waited = server.await.expect("server");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
 }
