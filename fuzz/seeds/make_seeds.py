@@ -18,6 +18,10 @@ fuzz/README.md):
     config bit 0: client role; bits 1-3: max_message_size index
     (0 = 64 MiB default, 6 = 1000 bytes); bits 4-6: max_fragments index
     (0 = default, 4 = 4 fragments).
+  handshake: [config, k, k chunk sizes..., bytes...]
+    config bit 0: a response (client side) instead of a request; bits 1-2:
+    max_header_bytes index (0 = 16 KiB); bits 3-4: max_headers index.
+    The request and the accept value are those of RFC 6455 section 1.3.
   frame_header: the bytes of a header (no prefix).
   close_payload: a close frame payload (no prefix).
 
@@ -212,6 +216,27 @@ def message_seeds():
     return seeds
 
 
+def handshake_seeds():
+    req = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           b"Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n"
+           b"Sec-WebSocket-Version: 13\r\n\r\n")
+    resp = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n")
+    ext = b"\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x; a=\"1\"\r\n\r\n"
+    return {
+        "rfc-request": bytes([0x00, 0]) + req,
+        "rfc-request-split-1-7-30": bytes([0x00, 3, 1, 7, 30]) + req,
+        "rfc-request-with-frame": bytes([0x00, 0]) + req + frame(0x81, HELLO, KEY),
+        "request-small-limits": bytes([0x02 | 0x08, 0]) + req,
+        "request-version-8": bytes([0x00, 0]) + req.replace(b"Version: 13", b"Version: 8"),
+        "request-extensions": bytes([0x00, 0]) + req.replace(b"\r\n\r\n", ext),
+        "rfc-response": bytes([0x01, 0]) + resp,
+        "response-403": bytes([0x01, 2, 5, 9]) + b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+        "not-http": bytes([0x00, 0]) + b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",
+    }
+
+
 def write(target, seeds):
     out = os.path.join(HERE, target)
     os.makedirs(out, exist_ok=True)
@@ -227,3 +252,4 @@ if __name__ == "__main__":
     write("frame_header", header_seeds())
     write("close_payload", close_seeds())
     write("message_decode", message_seeds())
+    write("handshake", handshake_seeds())

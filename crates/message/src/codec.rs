@@ -220,6 +220,14 @@ impl MessageCodec {
             (OpCode::Continuation, false) => return Err(Error::UnexpectedContinuation),
             _ => {}
         }
+        // The fragment limit is known from the header too: report it before
+        // anything found in the payload, as for a complete frame.
+        if opcode == OpCode::Continuation {
+            let max = self.config.max_fragments;
+            if self.incoming.as_ref().is_some_and(|a| a.fragments >= max) {
+                return Err(Error::TooManyFragments { max });
+            }
+        }
         if !self.is_text(opcode) {
             // Binary payloads are not looked at before they are complete.
             return Ok(());

@@ -406,3 +406,24 @@ fn the_decoder_is_the_same_for_a_client() {
         .expect("error");
     assert_eq!(close_code(&err), Some(1002));
 }
+
+#[test]
+fn the_fragment_limit_is_reported_before_the_payload_at_any_split() {
+    // A second fragment that breaks the limit of 1 and holds invalid UTF-8:
+    // the limit (known from its header) is the error, however the bytes
+    // arrive (a fuzz finding: byte by byte used to report the UTF-8 first).
+    let config = MessageConfig::default().with_max_fragments(1);
+    let wire = client_wire(&[
+        data(OpCode::Text, false, b"ok"),
+        data(OpCode::Continuation, true, b"\xff\xfe"),
+    ]);
+    for cuts in [vec![], every_byte(wire.len())] {
+        let out = run(
+            &mut MessageCodec::with_config(Role::Server, config.clone()),
+            &wire,
+            &cuts,
+        );
+        let err = out.error.expect("error");
+        assert!(matches!(err, Error::TooManyFragments { max: 1 }), "{err:?}");
+    }
+}
