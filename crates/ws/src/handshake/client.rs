@@ -33,8 +33,8 @@ use bytes::{BufMut, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode, Uri};
 
-use super::server::{copy_headers, find_head_end};
-use super::{accept_key, has_token, is_token, parse_extensions, tokens, Extension};
+use super::server::copy_headers;
+use super::{accept_key, has_token, is_token, parse_extensions, tokens, Extension, HeadScanner};
 use crate::{HandshakeConfig, HandshakeError, ResponseProblem};
 
 /// A client's opening handshake request: `GET` with the WebSocket headers,
@@ -214,18 +214,14 @@ pub struct Accepted {
 /// like [`RequestReader`](super::server::RequestReader) does for requests.
 #[derive(Debug, Clone)]
 pub struct ResponseReader {
-    scanned: usize,
-    max_head: usize,
-    max_headers: usize,
+    head: HeadScanner,
 }
 
 impl ResponseReader {
     /// A reader with the limits of `config`.
     pub fn new(config: &HandshakeConfig) -> ResponseReader {
         ResponseReader {
-            scanned: 0,
-            max_head: config.max_header_bytes,
-            max_headers: config.max_headers,
+            head: HeadScanner::new(config),
         }
     }
 
@@ -236,22 +232,13 @@ impl ResponseReader {
     ///
     /// As [`RequestReader::parse`](super::server::RequestReader::parse).
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<(Response<()>, usize)>, HandshakeError> {
-        let Some(end) = find_head_end(buf, &mut self.scanned, self.max_head)? else {
+        let Some(end) = self.head.find_end(buf)? else {
             return Ok(None);
         };
         let head = buf.get(..end).unwrap_or_default();
-        let mut headers = vec![httparse::EMPTY_HEADER; self.max_headers];
+        let mut headers = vec![httparse::EMPTY_HEADER; self.head.max_headers];
         let mut resp = httparse::Response::new(&mut headers);
-        match resp.parse(head) {
-            Ok(httparse::Status::Complete(n)) if n == end => {}
-            Ok(_) => return Err(HandshakeError::Malformed),
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(HandshakeError::TooManyHeaders {
-                    max: self.max_headers,
-                })
-            }
-            Err(_) => return Err(HandshakeError::Malformed),
-        }
+        self.head.check(resp.parse(head), end)?;
         let status = StatusCode::from_u16(resp.code.unwrap_or_default())
             .map_err(|_| HandshakeError::Malformed)?;
         let mut response = Response::new(());

@@ -37,6 +37,45 @@ pub fn accept_key(key: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha.finalize())
 }
 
+/// What the request and response readers share: the scan for the end of
+/// the head (only bytes not seen before) and the limits.
+#[derive(Debug, Clone)]
+pub(crate) struct HeadScanner {
+    scanned: usize,
+    pub(crate) max_head: usize,
+    pub(crate) max_headers: usize,
+}
+
+impl HeadScanner {
+    pub(crate) fn new(config: &crate::HandshakeConfig) -> HeadScanner {
+        HeadScanner {
+            scanned: 0,
+            max_head: config.max_header_bytes,
+            max_headers: config.max_headers,
+        }
+    }
+
+    /// Where the head ends, once it has arrived.
+    pub(crate) fn find_end(&mut self, buf: &[u8]) -> Result<Option<usize>, crate::HandshakeError> {
+        server::find_head_end(buf, &mut self.scanned, self.max_head)
+    }
+
+    /// Maps `httparse`'s verdict on a head of `end` bytes.
+    pub(crate) fn check(
+        &self,
+        parsed: Result<httparse::Status<usize>, httparse::Error>,
+        end: usize,
+    ) -> Result<(), crate::HandshakeError> {
+        match parsed {
+            Ok(httparse::Status::Complete(n)) if n == end => Ok(()),
+            Err(httparse::Error::TooManyHeaders) => Err(crate::HandshakeError::TooManyHeaders {
+                max: self.max_headers,
+            }),
+            _ => Err(crate::HandshakeError::Malformed),
+        }
+    }
+}
+
 /// The comma-separated tokens of every `name` header line, trimmed, empty
 /// elements skipped (RFC 9110 section 5.6.1 list syntax).
 pub(crate) fn tokens<'a>(

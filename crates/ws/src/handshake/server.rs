@@ -23,7 +23,7 @@ use bytes::{BufMut, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
 
-use super::{has_token, parse_extensions, tokens, Extension};
+use super::{has_token, parse_extensions, tokens, Extension, HeadScanner};
 use crate::{HandshakeConfig, HandshakeError};
 
 /// Reads an HTTP/1.1 request head from a buffer that grows with each read.
@@ -34,18 +34,14 @@ use crate::{HandshakeConfig, HandshakeError};
 /// [`HandshakeConfig`]: head bytes and header count.
 #[derive(Debug, Clone)]
 pub struct RequestReader {
-    scanned: usize,
-    max_head: usize,
-    max_headers: usize,
+    head: HeadScanner,
 }
 
 impl RequestReader {
     /// A reader with the limits of `config`.
     pub fn new(config: &HandshakeConfig) -> RequestReader {
         RequestReader {
-            scanned: 0,
-            max_head: config.max_header_bytes,
-            max_headers: config.max_headers,
+            head: HeadScanner::new(config),
         }
     }
 
@@ -61,22 +57,13 @@ impl RequestReader {
     /// [`HandshakeError::Malformed`] for bytes that are not an HTTP/1.x
     /// request.
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<(Request<()>, usize)>, HandshakeError> {
-        let Some(end) = find_head_end(buf, &mut self.scanned, self.max_head)? else {
+        let Some(end) = self.head.find_end(buf)? else {
             return Ok(None);
         };
         let head = buf.get(..end).unwrap_or_default();
-        let mut headers = vec![httparse::EMPTY_HEADER; self.max_headers];
+        let mut headers = vec![httparse::EMPTY_HEADER; self.head.max_headers];
         let mut req = httparse::Request::new(&mut headers);
-        match req.parse(head) {
-            Ok(httparse::Status::Complete(n)) if n == end => {}
-            Ok(_) => return Err(HandshakeError::Malformed),
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(HandshakeError::TooManyHeaders {
-                    max: self.max_headers,
-                })
-            }
-            Err(_) => return Err(HandshakeError::Malformed),
-        }
+        self.head.check(req.parse(head), end)?;
         let method = Method::from_bytes(req.method.unwrap_or_default().as_bytes())
             .map_err(|_| HandshakeError::Malformed)?;
         let uri: http::Uri = req
