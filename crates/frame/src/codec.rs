@@ -50,9 +50,9 @@ const UNMASK_BATCH: usize = 64 << 10;
 /// | header | 2-14 header bytes | checks the header, removes it from the buffer, reserves the payload → payload |
 /// | payload | `payload_len` bytes | unmasks new bytes in 64 KiB batches; when complete, unmasks the rest and splits the payload off → header |
 ///
-/// Per-connection state: the role, the configuration and the header of the
-/// frame in progress with two offsets; `size_of::<FrameCodec>()` is 56 bytes
-/// on 64-bit targets. The read buffer itself belongs to the caller (to
+/// Per-connection state: the role, the configuration, the header rules
+/// derived from them, and the header of the frame in progress with two
+/// offsets; `size_of::<FrameCodec>()` is 72 bytes on 64-bit targets. The read buffer itself belongs to the caller (to
 /// `Framed`), and holds at most one frame of up to
 /// [`FrameConfig::max_frame_size`] plus what the transport read ahead.
 ///
@@ -453,5 +453,15 @@ impl Buf for EncodedFrame {
             n += 1;
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The figure the type's documentation states.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_codec_is_as_small_as_documented() {
+        assert_eq!(std::mem::size_of::<super::FrameCodec>(), 72);
     }
 }

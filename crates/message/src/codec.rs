@@ -1,7 +1,7 @@
 //! [`MessageCodec`]: frames to messages and back.
 
 use bytes::{Bytes, BytesMut};
-use tether_frame::{CloseFrame, Frame, FrameCodec, OpCode, Role};
+use tether_frame::{CloseFrame, EncodedFrame, Frame, FrameCodec, OpCode, Role};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::utf8::{validated_text, Utf8Validator};
@@ -34,8 +34,11 @@ use crate::{DataKind, Error, Message, MessageConfig};
 /// | assembling | error 1002 | append; FIN: message, idle | message |
 ///
 /// Per-connection state beyond the frame codec: the open message's buffer
-/// (empty when idle; a single-frame message never uses it), a 4-byte UTF-8
-/// carry, and counters.
+/// (a single-frame message never uses it), a 4-byte UTF-8 carry, and
+/// counters. Between messages the buffer of the last fragmented one is kept
+/// for reuse if it is at most 4 MiB (its memory is shared with that message
+/// until the application drops it);
+/// [`release_buffers`](MessageCodec::release_buffers) drops it.
 ///
 /// # Sending
 ///
@@ -59,6 +62,9 @@ pub struct MessageCodec {
     /// The streamed message being sent, with its text validator.
     outgoing: Option<(DataKind, Utf8Validator)>,
 }
+
+/// The largest assembly buffer kept for the next fragmented message.
+const SPARE_MAX: usize = 4 << 20;
 
 /// The fragments of a message being received, copied into one buffer as
 /// they complete (so the read buffer they came from is free to be reused at
@@ -329,7 +335,12 @@ impl MessageCodec {
                     .take()
                     .map(Assembly::finish)
                     .unwrap_or_default();
-                self.spare = spare;
+                // Keep the buffer for the next message only up to a bound:
+                // one large message must not pin its memory for the life of
+                // the connection.
+                if spare.capacity() <= SPARE_MAX {
+                    self.spare = spare;
+                }
                 self.complete(kind, done).map(Some)
             }
         }
@@ -348,22 +359,80 @@ impl MessageCodec {
         if self.outgoing.is_some() {
             return Err(Error::OutgoingFragmentOrder);
         }
-        match self.config.fragment_size {
-            Some(size) if payload.len() > size => {
-                let mut first = true;
-                let mut rest = payload;
-                while !rest.is_empty() {
-                    let piece = rest.split_to(size.min(rest.len()));
-                    let op = if first { opcode } else { OpCode::Continuation };
-                    first = false;
-                    let fin = rest.is_empty();
-                    self.send_frame(Frame::new(op, piece).with_fin(fin), dst)?;
-                }
-                Ok(())
-            }
-            _ => self.send_frame(Frame::new(opcode, payload), dst),
+        for frame in data_frames(opcode, payload, self.config.fragment_size) {
+            self.send_frame(frame, dst)?;
         }
+        Ok(())
     }
+
+    /// Encodes `message` as frames ready for a vectored write and hands them
+    /// to `push` in order: text and binary fragmented per
+    /// [`MessageConfig::fragment_size`], each frame's header and payload kept
+    /// apart (a server's payload is not copied; a client's is masked as
+    /// [`FrameCodec::encode_frame`] does, never the caller's shared bytes).
+    ///
+    /// For a transport that writes frames itself rather than into one
+    /// buffer, such as a connection with a write queue.
+    ///
+    /// # Errors
+    ///
+    /// As the [`Encoder<Message>`](#impl-Encoder<Message>-for-MessageCodec)
+    /// impl; nothing is pushed on error.
+    pub fn encode_frames(
+        &mut self,
+        message: Message,
+        mut push: impl FnMut(EncodedFrame),
+    ) -> Result<(), Error> {
+        let frame = match message {
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Ping(data) => return self.push_frame(Frame::ping(data), push),
+            Message::Pong(data) => return self.push_frame(Frame::pong(data), push),
+            Message::Close(close) => return self.push_frame(Frame::close(close.as_ref())?, push),
+        };
+        if self.outgoing.is_some() {
+            return Err(Error::OutgoingFragmentOrder);
+        }
+        // Data frames always validate: nothing can fail after the first.
+        for frame in data_frames(frame.0, frame.1, self.config.fragment_size) {
+            push(self.frames.encode_frame(frame)?);
+        }
+        Ok(())
+    }
+
+    fn push_frame(
+        &mut self,
+        frame: Frame,
+        mut push: impl FnMut(EncodedFrame),
+    ) -> Result<(), Error> {
+        push(self.frames.encode_frame(frame)?);
+        Ok(())
+    }
+}
+
+/// The frames of a data message: one, or pieces of at most `fragment_size`
+/// bytes (a continuation for each after the first, FIN on the last).
+fn data_frames(
+    opcode: OpCode,
+    payload: Bytes,
+    fragment_size: Option<usize>,
+) -> impl Iterator<Item = Frame> {
+    let size = fragment_size.unwrap_or(usize::MAX).max(1);
+    let mut rest = Some(payload);
+    let mut first = true;
+    std::iter::from_fn(move || {
+        let mut payload = rest.take()?;
+        let piece = if payload.len() > size {
+            let piece = payload.split_to(size);
+            rest = Some(payload);
+            piece
+        } else {
+            payload
+        };
+        let op = if first { opcode } else { OpCode::Continuation };
+        first = false;
+        Some(Frame::new(op, piece).with_fin(rest.is_none()))
+    })
 }
 
 impl Decoder for MessageCodec {

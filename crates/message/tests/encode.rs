@@ -233,3 +233,44 @@ fn a_client_does_not_modify_a_shared_payload() {
     let out = common::run(&mut MessageCodec::new(Role::Server), &dst, &[]);
     assert_eq!(out.items, vec![Message::Binary(payload)]);
 }
+
+#[test]
+fn encode_frames_gives_the_frames_the_encoder_writes() {
+    // The zero-copy path (header and payload apart) and the Encoder path
+    // fragment alike and put the same bytes on the wire.
+    let config = MessageConfig::default().with_fragment_size(Some(300));
+    let messages = [
+        Message::Binary(Bytes::from(vec![0x33u8; 1000])),
+        text("short"),
+        Message::Ping("p".into()),
+        Message::Close(Some(CloseFrame::new(CloseCode::Normal, "bye"))),
+    ];
+    let mut framed = MessageCodec::with_config(Role::Server, config.clone());
+    let mut zero_copy = MessageCodec::with_config(Role::Server, config);
+    let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+    let mut pieces = Vec::new();
+    for m in messages {
+        framed.encode(m.clone(), &mut a).expect("valid");
+        zero_copy
+            .encode_frames(m, |frame| pieces.push(frame))
+            .expect("valid");
+    }
+    for frame in pieces {
+        let (header, payload) = frame.into_parts();
+        b.extend_from_slice(&header);
+        b.extend_from_slice(&payload);
+    }
+    assert_eq!(a, b);
+    // 1000 bytes in 300-byte pieces: four frames; then text, ping, close.
+    assert_eq!(frames_of(Role::Client, &b).len(), 4 + 3);
+
+    // A client masks a copy of a shared payload, never the caller's bytes.
+    let shared = Bytes::from(vec![0x55u8; 100]);
+    let mut client = MessageCodec::new(Role::Client);
+    let mut out = Vec::new();
+    client
+        .encode_frames(Message::Binary(shared.clone()), |f| out.push(f))
+        .expect("valid");
+    assert!(shared.iter().all(|b| *b == 0x55));
+    assert_ne!(&out[0].payload()[..], &shared[..]);
+}

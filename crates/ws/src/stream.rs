@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
-use tether_frame::{CloseCode, CloseFrame, EncodedFrame, Frame, FrameCodec, OpCode, Role};
+use tether_frame::{CloseCode, CloseFrame, EncodedFrame, Frame, Role};
 use tether_message::{Message, MessageCodec};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -82,13 +82,13 @@ const MAX_SLICES: usize = 64;
 /// the transport's own state.
 pub struct WebSocketStream<S> {
     io: S,
-    decoder: MessageCodec,
-    encoder: FrameCodec,
+    /// Decodes received frames into messages, and encodes outgoing
+    /// messages into frames (its frame codec picks the masking by role).
+    codec: MessageCodec,
     /// What is kept of the configuration (the message limits live in the
     /// codecs; the handshake's are not needed any more).
     write_buffer_size: usize,
     close_timeout: Duration,
-    fragment_size: Option<usize>,
     read_buf: BytesMut,
     writes: WriteQueue,
     /// The payload of the latest ping not yet answered.
@@ -195,7 +195,7 @@ use std::future::Future as _;
 impl<S> std::fmt::Debug for WebSocketStream<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebSocketStream")
-            .field("role", &self.encoder.role())
+            .field("role", &self.codec.frame_codec().role())
             .field("close_sent", &self.close_sent)
             .field("close_received", &self.close_received)
             .field("queued", &self.writes.queued)
@@ -214,18 +214,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         config: WebSocketConfig,
         read_ahead: BytesMut,
     ) -> Self {
-        let decoder = MessageCodec::with_config(role, config.message.clone());
-        let encoder = FrameCodec::with_config(role, config.message.frame.clone());
+        let codec = MessageCodec::with_config(role, config.message.clone());
         let keepalive = config.ping_interval.map(Timer::new);
         let idle = config.idle_timeout.map(Timer::new);
         let waiting = Arc::new(WriteWaiters::default());
         WebSocketStream {
             io,
-            decoder,
-            encoder,
+            codec,
             write_buffer_size: config.write_buffer_size,
             close_timeout: config.close_timeout,
-            fragment_size: config.message.fragment_size,
             read_buf: read_ahead,
             writes: WriteQueue::default(),
             pong: None,
@@ -258,12 +255,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// The role of this end.
     pub fn role(&self) -> Role {
-        self.encoder.role()
+        self.codec.frame_codec().role()
     }
 
     /// The message limits in force.
     pub fn message_config(&self) -> &tether_message::MessageConfig {
-        self.decoder.config()
+        self.codec.config()
     }
 
     /// The transport.
@@ -291,7 +288,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     fn queue_control(&mut self, frame: Frame) -> Result<(), Error> {
         let encoded = self
-            .encoder
+            .codec
+            .frame_codec_mut()
             .encode_frame(frame)
             .map_err(tether_message::Error::Frame)?;
         self.writes.push_control(encoded);
@@ -303,7 +301,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     fn queue_close(&mut self, close: Option<&CloseFrame>) -> Result<(), Error> {
         let frame = Frame::close(close).map_err(tether_message::Error::Frame)?;
         let encoded = self
-            .encoder
+            .codec
+            .frame_codec_mut()
             .encode_frame(frame)
             .map_err(tether_message::Error::Frame)?;
         self.writes.push_data(encoded);
@@ -323,44 +322,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         if self.close_sent {
             return Err(Error::ConnectionClosed);
         }
-        let (opcode, payload) = match message {
-            Message::Text(t) => (OpCode::Text, t.into_bytes()),
-            Message::Binary(b) => (OpCode::Binary, b),
-            Message::Ping(p) => return self.queue_control(Frame::ping(p)),
-            Message::Pong(p) => return self.queue_control(Frame::pong(p)),
-            Message::Close(c) => return self.queue_close(c.as_ref()),
-        };
-        match self.fragment_size {
-            Some(size) if payload.len() > size => {
-                let mut rest = payload;
-                let mut first = true;
-                while !rest.is_empty() {
-                    let piece = rest.split_to(size.min(rest.len()));
-                    let op = if first { opcode } else { OpCode::Continuation };
-                    first = false;
-                    let frame = Frame::new(op, piece).with_fin(rest.is_empty());
-                    let encoded = self
-                        .encoder
-                        .encode_frame(frame)
-                        .map_err(tether_message::Error::Frame)?;
-                    self.writes.push_data(encoded);
-                }
-            }
-            _ => {
-                let encoded = self
-                    .encoder
-                    .encode_frame(Frame::new(opcode, payload))
-                    .map_err(tether_message::Error::Frame)?;
-                self.writes.push_data(encoded);
+        match message {
+            Message::Ping(p) => self.queue_control(Frame::ping(p)),
+            Message::Pong(p) => self.queue_control(Frame::pong(p)),
+            Message::Close(c) => self.queue_close(c.as_ref()),
+            data => {
+                // Fragmented per the message config, payloads not copied.
+                let writes = &mut self.writes;
+                self.codec
+                    .encode_frames(data, |frame| writes.push_data(frame))
+                    .map_err(Error::Protocol)
             }
         }
-        Ok(())
     }
 
     /// Writes queued frames until the queue is empty or the transport is
     /// full. `side` says who is polling; the transport is polled with the
     /// waker that wakes both sides.
     fn poll_write_queue(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
+        if self.writes.is_empty() && self.pong.is_none() {
+            // Nothing to write (the common case on the reading side): no
+            // waker to register, no lock taken.
+            return Poll::Ready(Ok(()));
+        }
         self.waiting.register(side, cx.waker());
         let mut wcx = Context::from_waker(&self.write_waker);
         let result = loop {
@@ -368,7 +352,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             // be written; until then a newer ping replaces it.
             if self.pong.is_some() && self.writes.control_is_next() {
                 if let Some(payload) = self.pong.take().filter(|_| !self.close_sent) {
-                    if let Ok(encoded) = self.encoder.encode_frame(Frame::pong(payload)) {
+                    let pong = self
+                        .codec
+                        .frame_codec_mut()
+                        .encode_frame(Frame::pong(payload));
+                    if let Ok(encoded) = pong {
                         self.writes.push_control(encoded);
                     }
                 }
@@ -529,7 +517,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
             }
             // Answer pings and write queued control frames as we go.
             let _ = this.poll_write_queue(cx, Side::Reader);
-            match this.decoder.decode(&mut this.read_buf) {
+            match this.codec.decode(&mut this.read_buf) {
                 Ok(Some(message)) => {
                     match &message {
                         Message::Ping(p) if !this.close_sent => {
@@ -557,7 +545,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                 }
             }
             if this.eof {
-                return match this.decoder.decode_eof(&mut this.read_buf) {
+                return match this.codec.decode_eof(&mut this.read_buf) {
                     Ok(Some(message)) => Poll::Ready(Some(Ok(message))),
                     _ => {
                         this.failed = true;
@@ -584,7 +572,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                         // Idle: keep no read buffer (an empty one may still
                         // hold a reference to a large allocation).
                         this.read_buf = BytesMut::new();
-                        this.decoder.release_buffers();
+                        this.codec.release_buffers();
                     }
                     return Poll::Pending;
                 }
