@@ -81,6 +81,40 @@ impl Utf8Bytes {
     pub fn as_shared_bytes(&self) -> &Bytes {
         &self.0
     }
+
+    /// The byte range `range` of the string, sharing the buffer (no copy,
+    /// no second validation).
+    ///
+    /// Returns `None` if the range is out of bounds, reversed, or does not
+    /// start and end on character boundaries.
+    #[inline]
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Option<Utf8Bytes> {
+        let s = self.as_str();
+        if range.start <= range.end
+            && range.end <= s.len()
+            && s.is_char_boundary(range.start)
+            && s.is_char_boundary(range.end)
+        {
+            Some(Utf8Bytes(self.0.slice(range)))
+        } else {
+            None
+        }
+    }
+
+    /// The part of the string that `subset` (a `&str` borrowed from
+    /// [`as_str`](Self::as_str)) covers, sharing the buffer.
+    ///
+    /// Returns `None` if `subset` does not lie inside this string.
+    #[inline]
+    pub fn slice_ref(&self, subset: &str) -> Option<Utf8Bytes> {
+        if subset.is_empty() {
+            return Some(Utf8Bytes::new());
+        }
+        let base = self.0.as_ptr() as usize;
+        let start = (subset.as_ptr() as usize).checked_sub(base)?;
+        let end = start.checked_add(subset.len())?;
+        self.slice(start..end)
+    }
 }
 
 impl TryFrom<Bytes> for Utf8Bytes {
@@ -192,5 +226,20 @@ mod tests {
         assert_eq!(&err.into_bytes()[..], b"ab\xe2\x82");
         assert_eq!(Utf8Bytes::from("x").as_bytes(), b"x");
         assert_eq!(Utf8Bytes::from_static("").len(), 0);
+    }
+
+    #[test]
+    fn slices_share_and_respect_boundaries() {
+        let s = Utf8Bytes::from_static("aé€b");
+        assert_eq!(s.slice(1..3).as_deref(), Some("é"));
+        assert_eq!(s.slice(2..3), None, "inside é");
+        assert_eq!(s.slice(3..1), None);
+        assert_eq!(s.slice(0..99), None);
+        let sub = &s.as_str()[3..6];
+        let part = s.slice_ref(sub).expect("inside");
+        assert_eq!(part, "€");
+        assert_eq!(part.as_ptr(), sub.as_ptr(), "no copy");
+        assert_eq!(s.slice_ref("elsewhere"), None);
+        assert_eq!(s.slice_ref(""), Some(Utf8Bytes::new()));
     }
 }
