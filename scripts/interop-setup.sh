@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peers the interop tests run against, on a fresh machine:
-# Python `websockets` in interop/python/.venv, Node `ws` in
+# Python `websockets` in interop/python/.venv, Node `ws`, `socket.io` and
+# `socket.io-client` in
 # interop/node/node_modules (from the lockfile), and Debian's chromium.
 # Idempotent: what is there already is kept.
 set -euo pipefail
@@ -13,8 +14,12 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$root/interop/python/requirements.txt"
 
-if [[ ! -d "$root/interop/node/node_modules" ]]; then
-    (cd "$root/interop/node" && npm ci --no-audit --no-fund --loglevel=error)
+# Reinstalled whenever the lockfile changed since the last install.
+node_dir="$root/interop/node"
+lock_sum=$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)
+if [[ "$(cat "$node_dir/node_modules/.tether-lock-sum" 2>/dev/null)" != "$lock_sum" ]]; then
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_sum" >"$node_dir/node_modules/.tether-lock-sum"
 fi
 
 if ! command -v chromium >/dev/null 2>&1; then

@@ -22,6 +22,9 @@ fuzz/README.md):
     config bit 0: a response (client side) instead of a request; bits 1-2:
     max_header_bytes index (0 = 16 KiB); bits 3-4: max_headers index.
     The request and the accept value are those of RFC 6455 section 1.3.
+  engineio_packet: the text of one Engine.IO packet (no prefix).
+  engineio_payload: [config, k, k chunk sizes..., body]; config bits 0-2:
+    max_payload index (0 = 1,000,000, 5 = 100); bits 3-4: max_packets index.
   frame_header: the bytes of a header (no prefix).
   close_payload: a close frame payload (no prefix).
 
@@ -237,6 +240,44 @@ def handshake_seeds():
     }
 
 
+def engineio_packet_seeds():
+    """Engine.IO v4 packets as in the protocol document (its open packet
+    verbatim), and a few malformed ones. No prefix: the input is the text."""
+    return {
+        "open": b'0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],'
+        b'"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}',
+        "close": b"1",
+        "ping": b"2",
+        "pong": b"3",
+        "ping-probe": b"2probe",
+        "pong-probe": b"3probe",
+        "message": b"4hello",
+        "message-euro": "4\u20ac".encode(),
+        "binary-b64": b"bAQIDBA==",
+        "upgrade": b"5",
+        "noop": b"6",
+        "bad-type": b"9x",
+        "noop-data": b"6x",
+    }
+
+
+def engineio_payload_seeds():
+    """Long-polling payloads (the document's example first): [config, k,
+    k chunk sizes..., body]. Config 0 is the default limits; config 5 is
+    maxPayload 100."""
+    bodies = {
+        "doc-example": "4hello\x1e4\u20ac\x1ebAQIDBA==".encode(),
+        "probe-noop": b"2probe\x1e6",
+        "many": b"\x1e".join([b"4a"] * 20),
+        "empty-tail": b"4a\x1e",
+    }
+    seeds = {}
+    for name, body in bodies.items():
+        seeds[name] = bytes([0, 2, 3, 1]) + body
+        seeds[name + "-limit100"] = bytes([5, 0]) + body
+    return seeds
+
+
 def write(target, seeds):
     out = os.path.join(HERE, target)
     os.makedirs(out, exist_ok=True)
@@ -253,3 +294,5 @@ if __name__ == "__main__":
     write("close_payload", close_seeds())
     write("message_decode", message_seeds())
     write("handshake", handshake_seeds())
+    write("engineio_packet", engineio_packet_seeds())
+    write("engineio_payload", engineio_payload_seeds())
