@@ -82,7 +82,9 @@ pub struct OpenPacket {
     /// The session id.
     pub sid: String,
     /// The transports the client may upgrade to (`["websocket"]` over
-    /// long-polling, `[]` over WebSocket).
+    /// long-polling, `[]` over WebSocket). An early v4 example omits the
+    /// key; it then reads as `[]`.
+    #[serde(default)]
     pub upgrades: Vec<String>,
     /// How often the server pings, in milliseconds.
     pub ping_interval: u64,
