@@ -413,9 +413,9 @@ fn decode_base64(text: &[u8]) -> Result<Bytes, Error> {
                 base64::DecodeError::InvalidPadding => text.len(),
             },
         }),
-        Err(base64::DecodeSliceError::OutputSliceTooSmall) => Err(Error::InvalidBase64 {
-            offset: text.len(),
-        }),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            Err(Error::InvalidBase64 { offset: text.len() })
+        }
     }
 }
 
@@ -435,11 +435,26 @@ mod tests {
 
     #[test]
     fn every_type_round_trips() {
-        for s in ["1", "2", "3", "2probe", "3probe", "4", "4hello", "4€", "5", "6", "bAQIDBA=="] {
+        for s in [
+            "1",
+            "2",
+            "3",
+            "2probe",
+            "3probe",
+            "4",
+            "4hello",
+            "4€",
+            "5",
+            "6",
+            "bAQIDBA==",
+        ] {
             let p = text(s).expect(s);
             assert_eq!(wire(&p), s);
         }
-        assert_eq!(text("bAQIDBA==").expect("b64"), EnginePacket::binary(vec![1, 2, 3, 4]));
+        assert_eq!(
+            text("bAQIDBA==").expect("b64"),
+            EnginePacket::binary(vec![1, 2, 3, 4])
+        );
         assert!(text("2probe").expect("probe").is_probe());
         assert!(!text("2").expect("ping").is_probe());
     }
@@ -458,22 +473,50 @@ mod tests {
             .expect("reordered");
         assert_eq!(
             p,
-            EnginePacket::Open(OpenPacket::new("x").with_upgrades(Vec::<String>::new()).with_heartbeat(2, 1))
+            EnginePacket::Open(
+                OpenPacket::new("x")
+                    .with_upgrades(Vec::<String>::new())
+                    .with_heartbeat(2, 1)
+            )
         );
     }
 
     #[test]
     fn malformed_packets_are_typed_errors() {
         assert!(matches!(text(""), Err(Error::EmptyPacket)));
-        assert!(matches!(text("7"), Err(Error::UnknownPacketType { byte: b'7' })));
-        assert!(matches!(text("x4"), Err(Error::UnknownPacketType { byte: b'x' })));
-        assert!(matches!(text("1x"), Err(Error::UnexpectedData { packet_type: 1, len: 1 })));
-        assert!(matches!(text("5probe"), Err(Error::UnexpectedData { packet_type: 5, .. })));
-        assert!(matches!(text("6 "), Err(Error::UnexpectedData { packet_type: 6, .. })));
+        assert!(matches!(
+            text("7"),
+            Err(Error::UnknownPacketType { byte: b'7' })
+        ));
+        assert!(matches!(
+            text("x4"),
+            Err(Error::UnknownPacketType { byte: b'x' })
+        ));
+        assert!(matches!(
+            text("1x"),
+            Err(Error::UnexpectedData {
+                packet_type: 1,
+                len: 1
+            })
+        ));
+        assert!(matches!(
+            text("5probe"),
+            Err(Error::UnexpectedData { packet_type: 5, .. })
+        ));
+        assert!(matches!(
+            text("6 "),
+            Err(Error::UnexpectedData { packet_type: 6, .. })
+        ));
         assert!(matches!(text("0"), Err(Error::InvalidOpen { .. })));
-        assert!(matches!(text("0{\"sid\":1}"), Err(Error::InvalidOpen { .. })));
+        assert!(matches!(
+            text("0{\"sid\":1}"),
+            Err(Error::InvalidOpen { .. })
+        ));
         assert!(matches!(text("0[]"), Err(Error::InvalidOpen { .. })));
-        assert!(matches!(text("b!!!!"), Err(Error::InvalidBase64 { offset: 0 })));
+        assert!(matches!(
+            text("b!!!!"),
+            Err(Error::InvalidBase64 { offset: 0 })
+        ));
         assert!(matches!(text("bAQI"), Ok(EnginePacket::Binary(_))));
         assert!(matches!(text("bAQIDB"), Err(Error::InvalidBase64 { .. })));
         for e in [text("7").expect_err("bad"), text("1x").expect_err("bad")] {

@@ -211,7 +211,12 @@ impl PayloadCodec {
         Ok(())
     }
 
-    fn segment(&mut self, src: &mut BytesMut, len: usize, separator: bool) -> Result<EnginePacket, Error> {
+    fn segment(
+        &mut self,
+        src: &mut BytesMut,
+        len: usize,
+        separator: bool,
+    ) -> Result<EnginePacket, Error> {
         self.packets += 1;
         if self.packets > self.config.max_packets {
             return Err(Error::TooManyPackets {
@@ -240,7 +245,10 @@ impl Decoder for PayloadCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<EnginePacket>, Error> {
         let from = self.scanned.min(src.len());
-        match src.get(from..).and_then(|s| s.iter().position(|&b| b == RECORD_SEPARATOR)) {
+        match src
+            .get(from..)
+            .and_then(|s| s.iter().position(|&b| b == RECORD_SEPARATOR))
+        {
             Some(i) => {
                 let len = from + i;
                 // The separator itself counts toward the body size.
@@ -343,10 +351,13 @@ mod tests {
 
     #[test]
     fn whole_payload_round_trips() {
-        let packets = decode_payload(Bytes::from_static(BODY.as_bytes()), &PayloadConfig::default())
-            .expect("fits")
-            .collect::<Result<Vec<_>, _>>()
-            .expect("valid");
+        let packets = decode_payload(
+            Bytes::from_static(BODY.as_bytes()),
+            &PayloadConfig::default(),
+        )
+        .expect("fits")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("valid");
         assert_eq!(packets, expected());
         let mut out = BytesMut::new();
         encode_payload(&packets, &mut out).expect("encodes");
@@ -366,7 +377,11 @@ mod tests {
         assert_eq!(stream(&mut PayloadCodec::new(), &[bytes]), want);
         for i in 0..=bytes.len() {
             let (a, b) = bytes.split_at(i);
-            assert_eq!(stream(&mut PayloadCodec::new(), &[a, b]), want, "split at {i}");
+            assert_eq!(
+                stream(&mut PayloadCodec::new(), &[a, b]),
+                want,
+                "split at {i}"
+            );
         }
         let singles: Vec<&[u8]> = bytes.chunks(1).collect();
         assert_eq!(stream(&mut PayloadCodec::new(), &singles), want);
@@ -383,7 +398,11 @@ mod tests {
                 "{body:?}: {got:?}"
             );
             let streamed = stream(&mut PayloadCodec::new(), &[body.as_bytes()]);
-            assert_eq!(streamed.last(), Some(&Err(Error::EmptyPacket.to_string())), "{body:?}");
+            assert_eq!(
+                streamed.last(),
+                Some(&Err(Error::EmptyPacket.to_string())),
+                "{body:?}"
+            );
         }
     }
 
@@ -409,20 +428,28 @@ mod tests {
         let mut buf = BytesMut::from(&b"4aaaaaaaa"[..]);
         assert!(codec.decode(&mut buf).expect("9 bytes fit").is_none());
         buf.extend_from_slice(b"aa");
-        assert!(matches!(codec.decode(&mut buf), Err(Error::PayloadTooLarge { size: 11, .. })));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(Error::PayloadTooLarge { size: 11, .. })
+        ));
 
         // The limit counts the whole body, across packets and separators.
         let mut codec = PayloadCodec::with_config(config);
         let got = stream(&mut codec, &[b"4aaaa\x1e4bbbb\x1e4"]);
         assert_eq!(got.len(), 2);
-        assert!(got[1].as_ref().is_err_and(|e| e.contains("exceeds")), "{got:?}");
+        assert!(
+            got[1].as_ref().is_err_and(|e| e.contains("exceeds")),
+            "{got:?}"
+        );
     }
 
     #[test]
     fn packet_count_is_bounded() {
         let config = PayloadConfig::default().with_max_packets(3);
         let body = Bytes::from_static(b"6\x1e6\x1e6\x1e6");
-        let got: Vec<_> = decode_payload(body.clone(), &config).expect("fits").collect();
+        let got: Vec<_> = decode_payload(body.clone(), &config)
+            .expect("fits")
+            .collect();
         assert_eq!(got.len(), 4);
         assert!(matches!(got[3], Err(Error::TooManyPackets { max: 3 })));
         let streamed = stream(&mut PayloadCodec::with_config(config), &[&body]);
@@ -438,7 +465,10 @@ mod tests {
         let mut codec = PayloadCodec::new();
         let mut buf = BytesMut::from(&b"4a\x1e4\xff\x1e"[..]);
         assert!(codec.decode(&mut buf).expect("first").is_some());
-        assert!(matches!(codec.decode(&mut buf), Err(Error::InvalidUtf8 { valid_up_to: 4 })));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(Error::InvalidUtf8 { valid_up_to: 4 })
+        ));
     }
 
     #[test]

@@ -9,11 +9,17 @@ use tokio_util::codec::{Decoder, Encoder};
 
 fn packet() -> impl Strategy<Value = EnginePacket> {
     prop_oneof![
-        ("[a-zA-Z0-9_-]{1,20}", 0u64..100_000, 0u64..100_000, 1u64..10_000_000).prop_map(
-            |(sid, interval, timeout, max)| EnginePacket::Open(
-                OpenPacket::new(sid).with_heartbeat(interval, timeout).with_max_payload(max)
-            )
-        ),
+        (
+            "[a-zA-Z0-9_-]{1,20}",
+            0u64..100_000,
+            0u64..100_000,
+            1u64..10_000_000
+        )
+            .prop_map(|(sid, interval, timeout, max)| EnginePacket::Open(
+                OpenPacket::new(sid)
+                    .with_heartbeat(interval, timeout)
+                    .with_max_payload(max)
+            )),
         Just(EnginePacket::Close),
         Just(EnginePacket::ping()),
         Just(EnginePacket::pong()),
@@ -99,7 +105,9 @@ fn websocket_control_messages_are_skipped_and_close_ends_the_packets() {
     client.encode(Message::Ping("x".into()), &mut wire).unwrap();
     client.encode(Message::text("2"), &mut wire).unwrap();
     client.encode(Message::Close(None), &mut wire).unwrap();
-    client.encode(Message::text("4after close"), &mut wire).unwrap();
+    client
+        .encode(Message::text("4after close"), &mut wire)
+        .unwrap();
     let mut server = EngineCodec::new(MessageCodec::new(Role::Server));
     let got = decode_all(&mut server, &[wire.to_vec()]).unwrap();
     assert_eq!(got, [EnginePacket::message("a"), EnginePacket::ping()]);
@@ -114,21 +122,32 @@ fn websocket_errors_keep_the_packets_before_them() {
     client.encode(Message::text("9bad"), &mut wire).unwrap();
     let mut server = EngineCodec::new(MessageCodec::new(Role::Server));
     let mut buf = BytesMut::from(&wire[..]);
-    assert_eq!(server.decode(&mut buf).unwrap(), Some(EnginePacket::message("ok")));
+    assert_eq!(
+        server.decode(&mut buf).unwrap(),
+        Some(EnginePacket::message("ok"))
+    );
     let err = server.decode(&mut buf).unwrap_err();
     assert!(matches!(err, Error::UnknownPacketType { byte: b'9' }));
-    assert_eq!(err.close_code(), Some(tether_engineio::CloseCode::ProtocolError));
+    assert_eq!(
+        err.close_code(),
+        Some(tether_engineio::CloseCode::ProtocolError)
+    );
 }
 
 #[test]
 fn message_layer_limits_surface_with_their_close_code() {
     let mut client = EngineCodec::new(MessageCodec::new(Role::Client));
     let mut wire = BytesMut::new();
-    client.encode(EnginePacket::message("x".repeat(100)), &mut wire).unwrap();
+    client
+        .encode(EnginePacket::message("x".repeat(100)), &mut wire)
+        .unwrap();
     let config = MessageConfig::default().with_max_message_size(50);
     let mut server = EngineCodec::new(MessageCodec::with_config(Role::Server, config));
     let err = server.decode(&mut wire).unwrap_err();
     assert!(matches!(err, Error::Message(_)));
     assert!(err.is_peer_error());
-    assert_eq!(err.close_code(), Some(tether_engineio::CloseCode::MessageTooBig));
+    assert_eq!(
+        err.close_code(),
+        Some(tether_engineio::CloseCode::MessageTooBig)
+    );
 }

@@ -28,7 +28,10 @@ const STRICTER: &[(&str, &str)] = &[
         "binary message, data after padding",
         "nothing may follow the padding",
     ),
-    ("close with trailing data", "close, upgrade and noop carry no data"),
+    (
+        "close with trailing data",
+        "close, upgrade and noop carry no data",
+    ),
     (
         "all text packet types",
         "an open packet must carry its handshake JSON",
@@ -36,7 +39,10 @@ const STRICTER: &[(&str, &str)] = &[
 ];
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/engineio-v4.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/engineio-v4.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("JSON")
 }
 
@@ -65,7 +71,14 @@ fn stricter(v: &Value) -> bool {
 
 /// The packet a vector's `expect` describes.
 fn expected(e: &Value) -> EnginePacket {
-    let data = || Utf8Bytes::from(e.get("data").and_then(Value::as_str).unwrap_or("").to_owned());
+    let data = || {
+        Utf8Bytes::from(
+            e.get("data")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
     match e["type"].as_str().expect("type") {
         "open" => EnginePacket::Open(serde_json::from_value(e["json"].clone()).expect("open JSON")),
         "close" => EnginePacket::Close,
@@ -188,10 +201,20 @@ fn payloads_decode_whole_split_and_byte_by_byte() {
         assert_eq!(got.as_ref(), Ok(&want), "{}", name(v));
         assert_eq!(streamed(&body, &[]).as_ref(), Ok(&want), "{}", name(v));
         for i in 0..=body.len() {
-            assert_eq!(streamed(&body, &[i]).as_ref(), Ok(&want), "{} split {i}", name(v));
+            assert_eq!(
+                streamed(&body, &[i]).as_ref(),
+                Ok(&want),
+                "{} split {i}",
+                name(v)
+            );
         }
         let every: Vec<usize> = (1..body.len()).collect();
-        assert_eq!(streamed(&body, &every).as_ref(), Ok(&want), "{} bytewise", name(v));
+        assert_eq!(
+            streamed(&body, &every).as_ref(),
+            Ok(&want),
+            "{} bytewise",
+            name(v)
+        );
         if v.get("reencode") != Some(&Value::Bool(false)) {
             let mut out = BytesMut::new();
             encode_payload(&want, &mut out).expect("encodes");
@@ -213,6 +236,9 @@ fn invalid_payloads_are_refused_keeping_the_packets_before() {
     // The packets before the bad one are handed out first.
     let mut codec = PayloadCodec::new();
     let mut buf = BytesMut::from(&b"4a\x1ez\x1e4b"[..]);
-    assert_eq!(codec.decode(&mut buf).expect("first"), Some(EnginePacket::message("a")));
+    assert_eq!(
+        codec.decode(&mut buf).expect("first"),
+        Some(EnginePacket::message("a"))
+    );
     assert!(codec.decode(&mut buf).is_err());
 }
