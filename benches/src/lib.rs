@@ -28,6 +28,8 @@ pub mod decode;
 pub mod encode;
 pub mod messages;
 pub mod mock;
+pub mod sio_peer;
+pub mod socketio;
 pub mod workload;
 
 /// Runs a future to completion on the current thread.

@@ -110,6 +110,24 @@ pub fn decode_text_routed(input: &str) -> (Packet, usize) {
     (packet, event_len)
 }
 
+/// [`decode_text_routed`] from a [`Str`] the caller owns (no copy).
+pub fn decode_text_routed_str(input: Str) -> (Packet, usize) {
+    let packet = decode_text_str(input);
+    let event_len = CommonParser
+        .read_event(payload_value(&packet))
+        .expect("socketioxide: read_event")
+        .len();
+    (packet, event_len)
+}
+
+/// [`decode_args_small`] from a [`Str`] the caller owns (no copy).
+pub fn decode_args_small_str(input: Str) -> Small {
+    let mut packet = decode_text_str(input);
+    CommonParser
+        .decode_value(payload_value_mut(&mut packet), true)
+        .expect("socketioxide: decode_value::<Small>")
+}
+
 /// Decodes a binary event: its header (`5<n>-...`) as text, then the `n`
 /// attachments one by one, as engine.io delivers them.
 pub fn decode_binary(header: &str, attachments: &[Bytes]) -> Packet {
@@ -230,6 +248,23 @@ pub fn decode_payload(body: &Bytes) -> Vec<Packet> {
         }
         out
     })
+}
+
+/// [`decode_payload`] and [`Parse::read_event`] on every packet, as the
+/// server routes them: returns how many packets, and the total length of
+/// their event names.
+pub fn decode_payload_routed(body: &Bytes) -> (usize, usize) {
+    let packets = decode_payload(body);
+    let names = packets
+        .iter()
+        .map(|p| {
+            CommonParser
+                .read_event(payload_value(p))
+                .expect("socketioxide: read_event")
+                .len()
+        })
+        .sum();
+    (packets.len(), names)
 }
 
 /// Encodes socket.io packets (already encoded as text, e.g. by

@@ -63,6 +63,8 @@ enum Hint {
     Bytes,
     ByteBuf,
     Seq,
+    /// [`crate::Binary`]: the attachment goes through its slot.
+    Binary,
     Other,
 }
 
@@ -139,10 +141,24 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for AttachmentDeserializer<'de
         deserialize_option();
         deserialize_unit();
         deserialize_unit_struct(name: &'static str);
-        deserialize_newtype_struct(name: &'static str);
         deserialize_map();
         deserialize_struct(name: &'static str, fields: &'static [&'static str]);
         deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        if name == crate::binary::MAGIC {
+            // A `Binary`: a placeholder is handed over as the attachment
+            // itself; anything else reaches its visitor as usual.
+            let visitor = self.visit(visitor, Hint::Binary);
+            return self.inner.deserialize_any(visitor);
+        }
+        let visitor = self.visit(visitor, Hint::Other);
+        self.inner.deserialize_newtype_struct(name, visitor)
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
@@ -322,6 +338,13 @@ impl<'de, V: Visitor<'de>> Visit<'de, V> {
             .and_then(|i| self.attachments.get(i))
             .ok_or_else(illegal)?;
         match self.hint {
+            Hint::Binary => {
+                crate::binary::offer(attachment.clone());
+                let value = self.inner.visit_unit();
+                // Not taken (the visitor refused): do not leave it behind.
+                let _ = crate::binary::take();
+                value
+            }
             Hint::Bytes | Hint::Other => self.inner.visit_borrowed_bytes(attachment),
             Hint::ByteBuf => self.inner.visit_byte_buf(attachment.to_vec()),
             Hint::Any | Hint::Seq => {

@@ -61,16 +61,19 @@
     )
 )]
 
+mod binary;
 mod codec;
 mod config;
 mod de;
 mod decoder;
 mod error;
+mod json;
 mod packet;
 mod payload;
 mod ser;
 mod validate;
 
+pub use binary::Binary;
 pub use codec::{Inbound, SocketCodec};
 pub use config::SocketConfig;
 pub use decoder::PacketDecoder;

@@ -469,6 +469,15 @@ impl Packet {
             return None;
         }
         let json = self.payload.as_ref()?.json.as_str();
+        // The usual form, `["name",...` with no escape in the name: the name
+        // is the text up to the next quote (the payload was validated).
+        if let Some(rest) = json.strip_prefix("[\"") {
+            if let Some(end) = rest.bytes().position(|c| c == b'"' || c == b'\\') {
+                if rest.as_bytes().get(end) == Some(&b'"') {
+                    return rest.get(..end).map(|n| EventName::Str(Cow::Borrowed(n)));
+                }
+            }
+        }
         let rest = json.trim_start().strip_prefix('[')?;
         serde_json::Deserializer::from_str(rest)
             .into_iter::<EventName<'_>>()
@@ -711,7 +720,7 @@ fn slice(
     packet_type: PacketType,
 ) -> Result<Utf8Bytes, Error> {
     text.slice(start..end)
-        .ok_or(Error::InvalidPayload { packet_type })
+        .ok_or_else(|| Error::InvalidPayload { packet_type })
 }
 
 fn decimal_len(mut n: u64) -> usize {

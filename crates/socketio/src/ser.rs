@@ -134,6 +134,16 @@ impl<'a, S: Serializer> Serializer for AttachmentSerializer<'a, S> {
         name: &'static str,
         value: &T,
     ) -> Result<S::Ok, S::Error> {
+        if name == crate::binary::MAGIC {
+            if let Some(data) = crate::binary::take() {
+                // A `Binary`: its buffer becomes the attachment, shared.
+                let mut list = self.attachments.take();
+                let num = list.len();
+                list.push(data);
+                self.attachments.set(list);
+                return Placeholder(num).serialize(self.inner);
+            }
+        }
         self.inner
             .serialize_newtype_struct(name, &Wrap::new(value, self.attachments))
     }

@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::json::{self, First, Top};
 use crate::packet::{is_reserved_event_name, PacketType};
 use crate::Error;
 
@@ -22,6 +23,9 @@ pub(crate) fn validate_payload(
     attachments: usize,
     offset: usize,
 ) -> Result<(), Error> {
+    if !packet_type.is_binary() {
+        return validate_plain(packet_type, json, offset);
+    }
     let ctx = Ctx {
         packet_type,
         attachments,
@@ -46,6 +50,56 @@ pub(crate) fn validate_payload(
                 }),
             },
         }),
+    }
+}
+
+/// The fast path for packets without attachments: a syntax check without
+/// serde ([`crate::json`]), then the packet type's rules on the top level
+/// and the event name.
+fn validate_plain(packet_type: PacketType, json: &str, offset: usize) -> Result<(), Error> {
+    struct Rule(PacketType);
+    impl json::TopRule for Rule {
+        fn top(&self, top: Top) -> bool {
+            match self.0 {
+                PacketType::Connect => top == Top::Object,
+                PacketType::ConnectError => matches!(top, Top::Object | Top::String),
+                PacketType::Event | PacketType::Ack => top == Top::Array,
+                _ => false,
+            }
+        }
+    }
+    let summary = json::check(json.as_bytes(), &Rule(packet_type))
+        .map_err(|e| Error::InvalidJson {
+            offset: offset.saturating_add(e.offset),
+        })?
+        .ok_or_else(|| Error::InvalidPayload { packet_type })?;
+    if packet_type != PacketType::Event {
+        return Ok(());
+    }
+    match summary.first {
+        First::Number => Ok(()),
+        First::String {
+            start,
+            end,
+            escaped,
+        } => {
+            let raw = json.get(start..end).unwrap_or_default();
+            let reserved = if escaped {
+                // Rare: compare the unescaped name.
+                let quoted = json
+                    .get(start.saturating_sub(1)..end.saturating_add(1))
+                    .unwrap_or_default();
+                serde_json::from_str::<String>(quoted).is_ok_and(|n| is_reserved_event_name(&n))
+            } else {
+                is_reserved_event_name(raw)
+            };
+            if reserved {
+                Err(Error::ReservedEventName)
+            } else {
+                Ok(())
+            }
+        }
+        First::None | First::Other => Err(Error::InvalidPayload { packet_type }),
     }
 }
 
@@ -283,8 +337,10 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Key;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        // As bytes: no UTF-16 surrogate check on keys nobody reads.
-        d.deserialize_bytes(self)
+        // As a string, not as bytes: serde_json's byte strings skip the
+        // check for raw control characters, which JSON forbids in keys as
+        // anywhere else (a key `"a<NUL>"` was accepted, and relayed as is).
+        d.deserialize_str(self)
     }
 }
 
@@ -382,13 +438,19 @@ mod tests {
             Err(Error::InvalidJson { offset: 20 })
         ));
         let deep = format!("[\"x\",{}{}]", "[".repeat(200), "]".repeat(200));
-        // Skipped values are skipped without recursion; values examined for
-        // placeholders hit serde_json's depth limit.
-        assert!(check(Event, &deep, 0).is_ok());
+        // Nesting is bounded in every packet at what serde_json can
+        // deserialize (127 levels in all, counting the payload's array).
+        assert!(matches!(
+            check(Event, &deep, 0),
+            Err(Error::InvalidJson { .. })
+        ));
         assert!(matches!(
             check(BinaryEvent, &deep, 1),
             Err(Error::InvalidJson { .. })
         ));
+        let fits = format!("[\"x\",{}{}]", "[".repeat(126), "]".repeat(126));
+        assert!(check(Event, &fits, 0).is_ok());
+        assert!(serde_json::from_str::<serde_json::Value>(&fits).is_ok());
         // Trailing whitespace is JSON; lone surrogates in skipped strings too.
         assert!(check(Event, "[\"x\",\"\\ud800\"] \n", 0).is_ok());
     }
