@@ -25,6 +25,9 @@ fuzz/README.md):
   engineio_packet: the text of one Engine.IO packet (no prefix).
   engineio_payload: [config, k, k chunk sizes..., body]; config bits 0-2:
     max_payload index (0 = 1,000,000, 5 = 100); bits 3-4: max_packets index.
+  socketio_packet: [config, message...], each message [kind, len (u16 LE),
+    bytes]; kind even: text, odd: binary. config bits 0-1: max_attachments
+    index (0 = 10 default, 1 = 0, 2 = 1, 3 = 3); bit 2: small size limits.
   frame_header: the bytes of a header (no prefix).
   close_payload: a close frame payload (no prefix).
 
@@ -278,6 +281,77 @@ def engineio_payload_seeds():
     return seeds
 
 
+def socketio_packet_seeds():
+    """Socket.IO v5 packets as in the protocol document ("Packet encoding /
+    Examples" and "Sample session"), as the Engine.IO message payloads that
+    carry them (the Engine.IO type `4` stripped): CONNECT with auth and its
+    reply, EVENT with an ack id, BINARY_EVENT with 1 and 2 attachments, ACK,
+    BINARY_ACK, CONNECT_ERROR, DISCONNECT; then broken sequences and
+    headers. [config, message...], each message [kind, len (u16 LE), bytes],
+    kind 0 text, 1 binary."""
+
+    def text(s):
+        b = s.encode()
+        return bytes([0]) + struct.pack("<H", len(b)) + b
+
+    def binary(b):
+        return bytes([1]) + struct.pack("<H", len(b)) + b
+
+    p0 = '{"_placeholder":true,"num":0}'
+    p1 = '{"_placeholder":true,"num":1}'
+    doc = {
+        "connect-auth": text('0/admin,{"token":"123"}'),
+        "connect-reply": text('0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}'),
+        "connect-main": text("0"),
+        "connect-no-comma": text("0/admin"),
+        "event-ack": text('2/admin,13["foo"]'),
+        "event-ack-main": text('212["foo"]'),
+        "binary-event-1": text('51-["baz",' + p0 + "]") + binary(b"\x01\x02\x03\x04"),
+        "binary-event-2": text('52-/admin,["baz",' + p0 + "," + p1 + "]")
+        + binary(b"\x01\x02")
+        + binary(b"\x03\x04"),
+        "ack": text('3/admin,13["bar"]'),
+        "binary-ack": text('61-15["bar",' + p0 + "]") + binary(b"\x01\x02\x03\x04"),
+        "connect-error": text('4{"message":"Not authorized"}'),
+        "connect-error-string": text('4"Unauthorized"'),
+        "disconnect": text("1/admin,"),
+        "session": text('0{"sid":"wZX3oN0bSVIhsaknAAAI"}')
+        + text('2["hey","Jude"]')
+        + text('2/admin,1["tellme"]')
+        + text("61-/admin,1[" + p0 + "]")
+        + binary(b"\xff"),
+    }
+    broken = {
+        "binary-first": binary(b"world") + text('2["hello"]'),
+        "text-while-pending": text('51-["hello",' + p0 + "]") + text('2["hello"]') + text('2["after"]'),
+        "placeholder-out-of-range": text('51-["hello",{"_placeholder":true,"num":1}]') + binary(b"world"),
+        "placeholder-extra-key": text('51-["x",{"_placeholder":true,"num":0,"a":1}]') + binary(b"x"),
+        "too-many-attachments": text('511-["a"]'),
+        "zero-attachments": text('50-["a"]'),
+        "event-empty-array": text("2[]"),
+        "event-reserved-name": text('2["connect"]'),
+        "event-unterminated": text('2["foo"'),
+        "ack-without-id": text("3[]"),
+        "connect-with-ack-id": text("0123{}"),
+        "space-before-payload": text('2 ["foo"]'),
+        "empty": text(""),
+        "not-utf8-then-event": bytes([0, 2, 0, 0xC3, 0x28]) + text('2["ok"]'),
+        "truncated-length": text('2["foo"]') + bytes([0, 0x40]),
+    }
+    seeds = {}
+    for name, msgs in doc.items():
+        seeds[name] = bytes([0]) + msgs
+    # The two-attachment packet against max_attachments 1 and 3, and with
+    # the small size limits.
+    seeds["binary-event-2-max1"] = bytes([2]) + doc["binary-event-2"]
+    seeds["binary-event-2-max3"] = bytes([3]) + doc["binary-event-2"]
+    seeds["binary-event-1-max0"] = bytes([1]) + doc["binary-event-1"]
+    seeds["session-small-limits"] = bytes([4]) + doc["session"]
+    for name, msgs in broken.items():
+        seeds[name] = bytes([0]) + msgs
+    return seeds
+
+
 def write(target, seeds):
     out = os.path.join(HERE, target)
     os.makedirs(out, exist_ok=True)
@@ -296,3 +370,4 @@ if __name__ == "__main__":
     write("handshake", handshake_seeds())
     write("engineio_packet", engineio_packet_seeds())
     write("engineio_payload", engineio_payload_seeds())
+    write("socketio_packet", socketio_packet_seeds())
