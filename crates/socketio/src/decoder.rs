@@ -77,6 +77,7 @@ impl PacketDecoder {
     /// [`Error::UnexpectedAckId`], [`Error::MissingAckId`],
     /// [`Error::InvalidPayload`], [`Error::ReservedEventName`],
     /// [`Error::InvalidJson`] or [`Error::IllegalPlaceholder`].
+    #[inline]
     pub fn decode_text(&mut self, text: Utf8Bytes) -> Result<Option<Packet>, Error> {
         if let Some(pending) = self.pending.take() {
             return Err(Error::UnexpectedText {

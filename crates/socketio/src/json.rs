@@ -53,6 +53,22 @@ pub(crate) struct SyntaxError {
     pub(crate) offset: usize,
 }
 
+/// Why [`check`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JsonError {
+    /// Not JSON.
+    Syntax(SyntaxError),
+    /// In a binary packet: an object with `"_placeholder":true` that is not
+    /// exactly `{"_placeholder":true,"num":i}` with `i` below the count.
+    IllegalPlaceholder,
+}
+
+impl From<SyntaxError> for JsonError {
+    fn from(e: SyntaxError) -> JsonError {
+        JsonError::Syntax(e)
+    }
+}
+
 /// What the caller wants checked before the rest is scanned: a wrong top
 /// level is reported at once, as serde's visitors would.
 pub(crate) trait TopRule {
@@ -62,8 +78,14 @@ pub(crate) trait TopRule {
 
 /// Checks that `json` is exactly one JSON value (whitespace around it
 /// allowed). `rule` is asked about the top level as soon as its first byte
-/// is seen; `Ok(None)` means it refused.
-pub(crate) fn check(json: &[u8], rule: &impl TopRule) -> Result<Option<Summary>, SyntaxError> {
+/// is seen; `Ok(None)` means it refused. `placeholders`, for a binary
+/// packet, is its attachment count: every object is then checked against
+/// the placeholder rule.
+pub(crate) fn check(
+    json: &[u8],
+    rule: &impl TopRule,
+    placeholders: Option<usize>,
+) -> Result<Option<Summary>, JsonError> {
     let mut p = Parser { b: json, i: 0 };
     p.ws();
     let top = match p.peek() {
@@ -71,15 +93,15 @@ pub(crate) fn check(json: &[u8], rule: &impl TopRule) -> Result<Option<Summary>,
         Some(b'[') => Top::Array,
         Some(b'"') => Top::String,
         Some(b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => Top::Other,
-        _ => return Err(p.err()),
+        _ => return Err(p.err().into()),
     };
     if !rule.top(top) {
         return Ok(None);
     }
-    let first = p.value_tree()?;
+    let first = p.value_tree(placeholders)?;
     p.ws();
     if p.i != json.len() {
-        return Err(p.err());
+        return Err(p.err().into());
     }
     Ok(Some(Summary { top, first }))
 }
@@ -248,127 +270,262 @@ impl Parser<'_> {
         }
     }
 
-    /// One scalar or the start of a container; `Ok(true)` if a container
-    /// was opened (its first byte eaten).
+    /// One scalar, or the start of a container (its first byte eaten).
     #[inline(always)]
-    fn scalar_or_open(&mut self, stack: &mut Stack) -> Result<bool, SyntaxError> {
+    fn scalar_or_open(&mut self, stack: &mut Stack) -> Result<Value, SyntaxError> {
         match self.peek() {
-            Some(b'{') | Some(b'[') => {
+            Some(c @ (b'{' | b'[')) => {
                 if stack.depth == MAX_DEPTH {
                     return Err(self.err());
                 }
-                let object = self.peek() == Some(b'{');
+                let object = c == b'{';
                 stack.bits = (stack.bits << 1) | u128::from(object);
                 stack.depth += 1;
                 self.i += 1;
-                Ok(true)
+                Ok(Value::Opened { object })
             }
-            Some(b'"') => self.string().map(|_| false),
-            Some(b't') => self.literal(b"true").map(|()| false),
-            Some(b'f') => self.literal(b"false").map(|()| false),
-            Some(b'n') => self.literal(b"null").map(|()| false),
-            Some(b'-' | b'0'..=b'9') => self.number().map(|()| false),
+            Some(b'"') => self.string().map(|_| Value::Other),
+            Some(b't') => self.literal(b"true").map(|()| Value::True),
+            Some(b'f') => self.literal(b"false").map(|()| Value::Other),
+            Some(b'n') => self.literal(b"null").map(|()| Value::Other),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
+                self.number().map(|()| Value::Number { start, end: self.i })
+            }
             _ => Err(self.err()),
         }
     }
 
     /// The whole value at `self.i`; for a top-level array, what its first
-    /// element is.
-    fn value_tree(&mut self) -> Result<First, SyntaxError> {
+    /// element is. With `placeholders` (the attachment count of a binary
+    /// packet), every object is checked against the placeholder rule.
+    fn value_tree(&mut self, placeholders: Option<usize>) -> Result<First, JsonError> {
         let mut stack = Stack { bits: 0, depth: 0 };
+        // One entry per open object, in binary packets only.
+        let mut objects: Vec<Object> = Vec::new();
         let top_is_array = self.peek() == Some(b'[');
         let mut first = First::None;
-        if !self.scalar_or_open(&mut stack)? {
-            return Ok(First::Other);
+        let mut first_pending = top_is_array;
+        match self.scalar_or_open(&mut stack)? {
+            Value::Opened { object } => {
+                if object && placeholders.is_some() {
+                    objects.push(Object::default());
+                }
+            }
+            _ => return Ok(First::Other),
         }
         // Just after an opening bracket: a value or the closing bracket.
         let mut after_open = true;
         loop {
             self.ws();
             let in_object = stack.bits & 1 == 1;
+            let close = if in_object { b'}' } else { b']' };
             if after_open {
                 after_open = false;
-                let close = if in_object { b'}' } else { b']' };
                 if self.peek() == Some(close) {
-                    self.i += 1;
-                    stack.bits >>= 1;
-                    stack.depth -= 1;
+                    self.close(&mut stack, &mut objects, placeholders)?;
                     if stack.depth == 0 {
                         return Ok(first);
                     }
                     continue;
                 }
-                if in_object {
-                    self.member_key()?;
+            } else {
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        self.ws();
+                    }
+                    Some(c) if c == close => {
+                        self.close(&mut stack, &mut objects, placeholders)?;
+                        if stack.depth == 0 {
+                            return Ok(first);
+                        }
+                        continue;
+                    }
+                    _ => return Err(self.err().into()),
                 }
-                // The first element of the top-level array.
-                let record = top_is_array && stack.depth == 1;
-                let start = self.i;
-                let kind = self.peek();
-                if self.scalar_or_open(&mut stack)? {
+            }
+            // A member or an element follows.
+            if in_object {
+                let key = self.member_key(placeholders.is_some())?;
+                if let Some(o) = objects.last_mut() {
+                    o.pending = key;
+                }
+            }
+            let record = first_pending && stack.depth == 1;
+            first_pending &= !record;
+            let start = self.i;
+            let value = self.scalar_or_open(&mut stack)?;
+            if record {
+                first = match value {
+                    Value::Number { .. } => First::Number,
+                    Value::Other if self.b.get(start) == Some(&b'"') => First::String {
+                        start: start + 1,
+                        end: self.i - 1,
+                        escaped: self
+                            .b
+                            .get(start + 1..self.i - 1)
+                            .is_some_and(|s| s.contains(&b'\\')),
+                    },
+                    _ => First::Other,
+                };
+            }
+            match value {
+                Value::Opened { object } => {
                     after_open = true;
-                    if record {
-                        first = First::Other;
-                    }
-                    continue;
-                }
-                if record {
-                    first = match kind {
-                        Some(b'"') => First::String {
-                            start: start + 1,
-                            end: self.i - 1,
-                            escaped: self
-                                .b
-                                .get(start + 1..self.i - 1)
-                                .is_some_and(|s| s.contains(&b'\\')),
-                        },
-                        Some(b'-' | b'0'..=b'9') => First::Number,
-                        _ => First::Other,
-                    };
-                }
-                continue;
-            }
-            // After a value inside the container at the top of the stack.
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws();
-                    if in_object {
-                        self.member_key()?;
-                    }
-                    if self.scalar_or_open(&mut stack)? {
-                        after_open = true;
+                    if object && placeholders.is_some() {
+                        objects.push(Object::default());
                     }
                 }
-                Some(b'}') if in_object => {
-                    self.i += 1;
-                    stack.bits >>= 1;
-                    stack.depth -= 1;
+                scalar if in_object && placeholders.is_some() => {
+                    if let Some(o) = objects.last_mut() {
+                        o.value(scalar, self.b);
+                    }
                 }
-                Some(b']') if !in_object => {
-                    self.i += 1;
-                    stack.bits >>= 1;
-                    stack.depth -= 1;
-                }
-                _ => return Err(self.err()),
-            }
-            if stack.depth == 0 {
-                return Ok(first);
+                _ => {}
             }
         }
     }
 
-    /// `"key" :` and the whitespace after it.
+    /// Closes the container at the top of the stack (its closing byte at
+    /// `self.i`), checking a closed object against the placeholder rule.
     #[inline(always)]
-    fn member_key(&mut self) -> Result<(), SyntaxError> {
+    fn close(
+        &mut self,
+        stack: &mut Stack,
+        objects: &mut Vec<Object>,
+        placeholders: Option<usize>,
+    ) -> Result<(), JsonError> {
+        let object = stack.bits & 1 == 1;
+        self.i += 1;
+        stack.bits >>= 1;
+        stack.depth -= 1;
+        if let Some(attachments) = placeholders {
+            if object {
+                if let Some(o) = objects.pop() {
+                    o.check(attachments)?;
+                }
+            }
+            // The container was the value of a member of the object around.
+            if stack.depth > 0 && stack.bits & 1 == 1 {
+                if let Some(o) = objects.last_mut() {
+                    o.value(Value::Other, self.b);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `"key" :` and the whitespace after it; what the key is, if asked.
+    #[inline(always)]
+    fn member_key(&mut self, classify: bool) -> Result<Key, SyntaxError> {
         if self.peek() != Some(b'"') {
             return Err(self.err());
         }
-        self.string()?;
+        let start = self.i;
+        let escaped = self.string()?;
+        let key = if classify {
+            Key::of(self.b.get(start..self.i).unwrap_or_default(), escaped)
+        } else {
+            Key::Other
+        };
         self.ws();
         self.eat(b':')?;
         self.ws();
-        Ok(())
+        Ok(key)
+    }
+}
+
+/// What [`Parser::scalar_or_open`] found.
+#[derive(Clone, Copy)]
+enum Value {
+    Opened { object: bool },
+    True,
+    Number { start: usize, end: usize },
+    Other,
+}
+
+/// An object key, as far as the placeholder rule cares.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Key {
+    Placeholder,
+    Num,
+    #[default]
+    Other,
+}
+
+impl Key {
+    /// `quoted` is the key with its quotes.
+    fn of(quoted: &[u8], escaped: bool) -> Key {
+        let classify = |k: &[u8]| match k {
+            b"_placeholder" => Key::Placeholder,
+            b"num" => Key::Num,
+            _ => Key::Other,
+        };
+        if !escaped {
+            return classify(
+                quoted
+                    .get(1..quoted.len().saturating_sub(1))
+                    .unwrap_or_default(),
+            );
+        }
+        // Rare: `"\u005fplaceholder"` is the same key once unescaped.
+        std::str::from_utf8(quoted)
+            .ok()
+            .and_then(|q| serde_json::from_str::<String>(q).ok())
+            .map_or(Key::Other, |k| classify(k.as_bytes()))
+    }
+}
+
+/// What an open object of a binary packet has shown so far.
+#[derive(Default)]
+struct Object {
+    pending: Key,
+    placeholder_keys: u8,
+    placeholder_true: bool,
+    num_keys: u8,
+    num: Option<u64>,
+    other_keys: bool,
+}
+
+impl Object {
+    /// The value of the member whose key was `pending`.
+    fn value(&mut self, value: Value, b: &[u8]) {
+        match self.pending {
+            Key::Placeholder => {
+                self.placeholder_keys = self.placeholder_keys.saturating_add(1);
+                self.placeholder_true |= matches!(value, Value::True);
+            }
+            Key::Num => {
+                self.num_keys = self.num_keys.saturating_add(1);
+                // An index is plain digits (no sign, fraction or exponent).
+                self.num = match value {
+                    Value::Number { start, end } => b
+                        .get(start..end)
+                        .filter(|d| d.iter().all(u8::is_ascii_digit))
+                        .and_then(|d| std::str::from_utf8(d).ok())
+                        .and_then(|d| d.parse().ok()),
+                    _ => None,
+                };
+            }
+            Key::Other => self.other_keys = true,
+        }
+    }
+
+    /// The placeholder rule: an object whose `_placeholder` is `true` has
+    /// exactly that key and `num`, an index below the attachment count.
+    fn check(&self, attachments: usize) -> Result<(), JsonError> {
+        if !self.placeholder_true {
+            return Ok(());
+        }
+        let in_range = self
+            .num
+            .is_some_and(|i| usize::try_from(i).is_ok_and(|i| i < attachments));
+        if self.placeholder_keys == 1 && self.num_keys == 1 && !self.other_keys && in_range {
+            Ok(())
+        } else {
+            Err(JsonError::IllegalPlaceholder)
+        }
     }
 }
 
@@ -384,7 +541,7 @@ mod tests {
     }
 
     fn ok(s: &str) -> Summary {
-        check(s.as_bytes(), &Any)
+        check(s.as_bytes(), &Any, None)
             .unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
             .expect("allowed")
     }
@@ -451,7 +608,7 @@ mod tests {
         ];
         for case in cases {
             let serde = serde_json::from_str::<serde::de::IgnoredAny>(case).is_ok();
-            let ours = check(case.as_bytes(), &Any).is_ok();
+            let ours = check(case.as_bytes(), &Any, None).is_ok();
             assert_eq!(ours, serde, "{case:?}");
         }
     }
@@ -459,9 +616,9 @@ mod tests {
     #[test]
     fn depth_is_limited_like_serde_json() {
         let ok_depth = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        assert!(check(ok_depth.as_bytes(), &Any).is_ok());
+        assert!(check(ok_depth.as_bytes(), &Any, None).is_ok());
         let too_deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
-        assert!(check(too_deep.as_bytes(), &Any).is_err());
+        assert!(check(too_deep.as_bytes(), &Any, None).is_err());
         // serde_json draws the line at the same place.
         assert!(serde_json::from_str::<serde_json::Value>(&ok_depth).is_ok());
         assert!(serde_json::from_str::<serde_json::Value>(&too_deep).is_err());
@@ -497,9 +654,18 @@ mod tests {
 
     #[test]
     fn error_offsets_point_at_the_offending_byte() {
-        assert_eq!(check(b"[1,]", &Any), Err(SyntaxError { offset: 3 }));
-        assert_eq!(check(b"[1", &Any), Err(SyntaxError { offset: 2 }));
-        assert_eq!(check(b"[1] x", &Any), Err(SyntaxError { offset: 4 }));
+        assert_eq!(
+            check(b"[1,]", &Any, None),
+            Err(JsonError::Syntax(SyntaxError { offset: 3 }))
+        );
+        assert_eq!(
+            check(b"[1", &Any, None),
+            Err(JsonError::Syntax(SyntaxError { offset: 2 }))
+        );
+        assert_eq!(
+            check(b"[1] x", &Any, None),
+            Err(JsonError::Syntax(SyntaxError { offset: 4 }))
+        );
     }
 
     #[test]
@@ -513,7 +679,7 @@ mod tests {
                     }
                     let doc = format!("[\"{}\"]", String::from_utf8(s).expect("ascii"));
                     let serde = serde_json::from_str::<serde::de::IgnoredAny>(&doc).is_ok();
-                    assert_eq!(check(doc.as_bytes(), &Any).is_ok(), serde, "{doc:?}");
+                    assert_eq!(check(doc.as_bytes(), &Any, None).is_ok(), serde, "{doc:?}");
                 }
             }
         }
@@ -523,7 +689,7 @@ mod tests {
         #[test]
         fn agrees_with_serde_json_on_json_like_noise(doc in r#"[\[\]{}",:\\ 0-9a-z.eE+\-\t\n]{0,40}"#) {
             let serde = serde_json::from_str::<serde::de::IgnoredAny>(&doc).is_ok();
-            proptest::prop_assert_eq!(check(doc.as_bytes(), &Any).is_ok(), serde, "{:?}", doc);
+            proptest::prop_assert_eq!(check(doc.as_bytes(), &Any, None).is_ok(), serde, "{:?}", doc);
         }
 
         #[test]
@@ -543,7 +709,7 @@ mod tests {
             }
             let value = build(&seed, depth);
             for doc in [serde_json::to_string(&value).unwrap(), serde_json::to_string_pretty(&value).unwrap()] {
-                proptest::prop_assert!(check(doc.as_bytes(), &Any).is_ok(), "{}", doc);
+                proptest::prop_assert!(check(doc.as_bytes(), &Any, None).is_ok(), "{}", doc);
             }
         }
     }

@@ -197,13 +197,28 @@ impl<'de> Deserialize<'de> for EventName<'de> {
 /// reference reads as ack id 0); an object with `"_placeholder": true` that
 /// is not exactly `{"_placeholder":true,"num":i}` with an integer `i` below
 /// the attachment count (the reference checks only `num`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Packet {
     packet_type: PacketType,
     namespace: Utf8Bytes,
     ack_id: Option<u64>,
     payload: Option<Payload>,
+    /// The whole text, when a constructor wrote it in one buffer (then
+    /// encoding is a reference-count bump).
+    text: Option<Utf8Bytes>,
 }
+
+/// Packets are equal when their fields are (however they were built).
+impl PartialEq for Packet {
+    fn eq(&self, other: &Packet) -> bool {
+        self.packet_type == other.packet_type
+            && self.namespace == other.namespace
+            && self.ack_id == other.ack_id
+            && self.payload == other.payload
+    }
+}
+
+impl Eq for Packet {}
 
 impl Packet {
     /// A CONNECT packet without data (a client connecting without auth).
@@ -284,7 +299,10 @@ impl Packet {
         if is_reserved_event_name(name) {
             return Err(Error::OutgoingReservedEventName);
         }
-        let mut out = Vec::with_capacity(name.len() + 32);
+        check_header(&namespace, ack_id)?;
+        // The whole packet text in one buffer: header, then the JSON.
+        let mut out = Vec::with_capacity(namespace.len() + name.len() + 64);
+        let json_start = write_header(&mut out, b'2', &namespace, ack_id);
         out.push(b'[');
         serde_json::to_writer(&mut out, name).map_err(Error::Serialize)?;
         let at = out.len();
@@ -313,11 +331,46 @@ impl Packet {
         } else {
             PacketType::BinaryEvent
         };
-        let payload = Payload {
-            json: utf8(out)?,
-            attachments,
-        };
-        Packet::new(packet_type, namespace, ack_id, Some(payload))
+        Packet::from_text(packet_type, namespace, ack_id, out, json_start, attachments)
+    }
+
+    /// A packet whose text (header and JSON, written for a non-binary
+    /// type) is `out`, the JSON from `json_start`: the header becomes the
+    /// binary type's if there are attachments, and the text is kept for
+    /// [`encode_text`](Self::encode_text).
+    fn from_text(
+        packet_type: PacketType,
+        namespace: Utf8Bytes,
+        ack_id: Option<u64>,
+        mut out: Vec<u8>,
+        mut json_start: usize,
+        attachments: Vec<Bytes>,
+    ) -> Result<Packet, Error> {
+        if !attachments.is_empty() {
+            // `2...` → `5<n>-...` (a small move of the header and JSON,
+            // rare next to the attachments themselves).
+            let count = format!("{}-", attachments.len());
+            if let Some(t) = out.first_mut() {
+                *t = packet_type.digit();
+            }
+            out.splice(1..1, count.bytes());
+            json_start += count.len();
+        }
+        let text = Utf8Bytes::try_from(Bytes::from(out)).map_err(|_| {
+            Error::Serialize(<serde_json::Error as serde::ser::Error>::custom(
+                "serializer wrote invalid UTF-8",
+            ))
+        })?;
+        let json = text
+            .slice(json_start..text.len())
+            .ok_or_else(|| Error::OutgoingInvalidPayload { packet_type })?;
+        Ok(Packet {
+            packet_type,
+            namespace,
+            ack_id,
+            payload: Some(Payload { json, attachments }),
+            text: Some(text),
+        })
     }
 
     /// An ACK packet `[...args]` answering the event with `ack_id`, or a
@@ -334,15 +387,18 @@ impl Packet {
         ack_id: u64,
         args: &A,
     ) -> Result<Packet, Error> {
-        let mut out = Vec::with_capacity(32);
+        let namespace = namespace.into();
+        check_header(&namespace, Some(ack_id))?;
+        let mut out = Vec::with_capacity(namespace.len() + 64);
+        let json_start = write_header(&mut out, b'3', &namespace, Some(ack_id));
         let attachments = Attachments::default();
         to_json_with_attachments(args, &mut out, &attachments).map_err(Error::Serialize)?;
-        match out.as_slice() {
-            b"null" => {
-                out.clear();
+        match out.get(json_start..) {
+            Some(b"null") => {
+                out.truncate(json_start);
                 out.extend_from_slice(b"[]");
             }
-            [b'[', ..] => {}
+            Some([b'[', ..]) => {}
             _ => {
                 return Err(Error::OutgoingInvalidPayload {
                     packet_type: PacketType::Ack,
@@ -355,11 +411,14 @@ impl Packet {
         } else {
             PacketType::BinaryAck
         };
-        let payload = Payload {
-            json: utf8(out)?,
+        Packet::from_text(
+            packet_type,
+            namespace,
+            Some(ack_id),
+            out,
+            json_start,
             attachments,
-        };
-        Packet::new(packet_type, namespace.into(), Some(ack_id), Some(payload))
+        )
     }
 
     /// A CONNECT_ERROR packet `{"message":..}`, the form Socket.IO v5
@@ -413,6 +472,7 @@ impl Packet {
             namespace,
             ack_id,
             payload,
+            text: None,
         })
     }
 
@@ -577,6 +637,9 @@ impl Packet {
 
     /// The packet's text form, in one buffer of the exact size.
     pub fn encode_text(&self) -> Utf8Bytes {
+        if let Some(text) = &self.text {
+            return text.clone();
+        }
         let mut out = String::with_capacity(self.text_len());
         self.write_text(&mut out);
         Utf8Bytes::from(out)
@@ -590,6 +653,7 @@ impl Packet {
 
     /// Parses the text of a packet. Returns the packet (its attachments
     /// still to come) and how many attachments it announced.
+    #[inline]
     pub(crate) fn parse(
         text: &Utf8Bytes,
         max_attachments: usize,
@@ -692,6 +756,7 @@ impl Packet {
             namespace,
             ack_id,
             payload,
+            text: None,
         };
         Ok((packet, attachments))
     }
@@ -721,6 +786,44 @@ fn slice(
 ) -> Result<Utf8Bytes, Error> {
     text.slice(start..end)
         .ok_or_else(|| Error::InvalidPayload { packet_type })
+}
+
+/// The checks [`Packet::new`] makes, for the constructors that write the
+/// header themselves.
+fn check_header(namespace: &str, ack_id: Option<u64>) -> Result<(), Error> {
+    if !namespace.starts_with('/') || namespace.contains(',') {
+        return Err(Error::InvalidNamespace);
+    }
+    if ack_id.is_some_and(|id| id > MAX_ACK_ID) {
+        return Err(Error::OutgoingInvalidAckId);
+    }
+    Ok(())
+}
+
+/// Writes `<digit>[<nsp>,][<id>]`; returns where the JSON starts.
+fn write_header(out: &mut Vec<u8>, digit: u8, namespace: &str, ack_id: Option<u64>) -> usize {
+    out.push(digit);
+    if namespace != MAIN_NAMESPACE {
+        out.extend_from_slice(namespace.as_bytes());
+        out.push(b',');
+    }
+    if let Some(id) = ack_id {
+        let mut digits = [0u8; 20];
+        let mut n = id;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(digits.get(i..).unwrap_or_default());
+    }
+    out.len()
 }
 
 fn decimal_len(mut n: u64) -> usize {

@@ -1,16 +1,11 @@
 //! The one validating pass over a decoded payload.
 //!
-//! serde_json parses the payload text once, driving visitors that check
-//! the shape rules of the packet type and, in binary packets, every
-//! placeholder, without building a tree: values that need no check are
-//! skipped with [`IgnoredAny`].
+//! [`crate::json`] checks the JSON syntax in one forward pass without serde
+//! and without building a tree, and, in a binary packet, every object
+//! against the placeholder rule; the packet type's rules then apply to what
+//! it reports about the top level.
 
-use std::cell::Cell;
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-use crate::json::{self, First, Top};
+use crate::json::{self, First, JsonError, Top};
 use crate::packet::{is_reserved_event_name, PacketType};
 use crate::Error;
 
@@ -23,57 +18,30 @@ pub(crate) fn validate_payload(
     attachments: usize,
     offset: usize,
 ) -> Result<(), Error> {
-    if !packet_type.is_binary() {
-        return validate_plain(packet_type, json, offset);
-    }
-    let ctx = Ctx {
-        packet_type,
-        attachments,
-        failure: Cell::new(None),
-    };
-    let mut de = serde_json::Deserializer::from_str(json);
-    let result = de
-        .deserialize_any(TopVisitor { ctx: &ctx })
-        .and_then(|()| de.end());
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => Err(match ctx.failure.take() {
-            Some(failure) => failure,
-            None if e.classify() == serde_json::error::Category::Data => {
-                Error::InvalidPayload { packet_type }
-            }
-            None => Error::InvalidJson {
-                offset: offset.saturating_add(if e.is_eof() {
-                    json.len()
-                } else {
-                    json_offset(json, e.line(), e.column())
-                }),
-            },
-        }),
-    }
-}
-
-/// The fast path for packets without attachments: a syntax check without
-/// serde ([`crate::json`]), then the packet type's rules on the top level
-/// and the event name.
-fn validate_plain(packet_type: PacketType, json: &str, offset: usize) -> Result<(), Error> {
     struct Rule(PacketType);
     impl json::TopRule for Rule {
         fn top(&self, top: Top) -> bool {
             match self.0 {
                 PacketType::Connect => top == Top::Object,
                 PacketType::ConnectError => matches!(top, Top::Object | Top::String),
-                PacketType::Event | PacketType::Ack => top == Top::Array,
-                _ => false,
+                PacketType::Event
+                | PacketType::Ack
+                | PacketType::BinaryEvent
+                | PacketType::BinaryAck => top == Top::Array,
+                PacketType::Disconnect => false,
             }
         }
     }
-    let summary = json::check(json.as_bytes(), &Rule(packet_type))
-        .map_err(|e| Error::InvalidJson {
-            offset: offset.saturating_add(e.offset),
+    let placeholders = packet_type.is_binary().then_some(attachments);
+    let summary = json::check(json.as_bytes(), &Rule(packet_type), placeholders)
+        .map_err(|e| match e {
+            JsonError::Syntax(e) => Error::InvalidJson {
+                offset: offset.saturating_add(e.offset),
+            },
+            JsonError::IllegalPlaceholder => Error::IllegalPlaceholder,
         })?
         .ok_or_else(|| Error::InvalidPayload { packet_type })?;
-    if packet_type != PacketType::Event {
+    if !matches!(packet_type, PacketType::Event | PacketType::BinaryEvent) {
         return Ok(());
     }
     match summary.first {
@@ -83,7 +51,6 @@ fn validate_plain(packet_type: PacketType, json: &str, offset: usize) -> Result<
             end,
             escaped,
         } => {
-            let raw = json.get(start..end).unwrap_or_default();
             let reserved = if escaped {
                 // Rare: compare the unescaped name.
                 let quoted = json
@@ -91,7 +58,7 @@ fn validate_plain(packet_type: PacketType, json: &str, offset: usize) -> Result<
                     .unwrap_or_default();
                 serde_json::from_str::<String>(quoted).is_ok_and(|n| is_reserved_event_name(&n))
             } else {
-                is_reserved_event_name(raw)
+                is_reserved_event_name(json.get(start..end).unwrap_or_default())
             };
             if reserved {
                 Err(Error::ReservedEventName)
@@ -100,267 +67,6 @@ fn validate_plain(packet_type: PacketType, json: &str, offset: usize) -> Result<
             }
         }
         First::None | First::Other => Err(Error::InvalidPayload { packet_type }),
-    }
-}
-
-/// The byte offset in `json` of serde_json's 1-based line and column (the
-/// column counts bytes up to and including the offending one).
-fn json_offset(json: &str, line: usize, column: usize) -> usize {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        json.match_indices('\n')
-            .nth(line - 2)
-            .map_or(json.len(), |(i, _)| i + 1)
-    };
-    line_start
-        .saturating_add(column.saturating_sub(1))
-        .min(json.len())
-}
-
-struct Ctx {
-    packet_type: PacketType,
-    attachments: usize,
-    /// The rule a visitor found broken; serde only carries a message.
-    failure: Cell<Option<Error>>,
-}
-
-impl Ctx {
-    fn fail<E: de::Error>(&self, error: Error) -> E {
-        self.failure.set(Some(error));
-        E::custom("Socket.IO payload rule broken")
-    }
-
-    fn invalid<E: de::Error>(&self) -> E {
-        self.fail(Error::InvalidPayload {
-            packet_type: self.packet_type,
-        })
-    }
-}
-
-/// The payload as a whole, by packet type.
-struct TopVisitor<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> Visitor<'de> for TopVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Socket.IO payload")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        match self.ctx.packet_type {
-            PacketType::Connect | PacketType::ConnectError => {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(())
-            }
-            _ => Err(self.ctx.invalid()),
-        }
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        match self.ctx.packet_type {
-            PacketType::ConnectError => Ok(()),
-            _ => Err(self.ctx.invalid()),
-        }
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let ctx = self.ctx;
-        match ctx.packet_type {
-            PacketType::Event | PacketType::BinaryEvent => {
-                if seq.next_element_seed(NameSeed { ctx })?.is_none() {
-                    return Err(ctx.invalid());
-                }
-            }
-            PacketType::Ack | PacketType::BinaryAck => {}
-            _ => return Err(ctx.invalid()),
-        }
-        while seq.next_element_seed(ValueSeed { ctx })?.is_some() {}
-        Ok(())
-    }
-}
-
-/// The first element of an event: a string that is not reserved, or a
-/// number. Anything else is an invalid-type error, which
-/// [`validate_payload`] reports as [`Error::InvalidPayload`].
-struct NameSeed<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NameSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an event name")
-    }
-
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<(), E> {
-        if is_reserved_event_name(name) {
-            Err(self.ctx.fail(Error::ReservedEventName))
-        } else {
-            Ok(())
-        }
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// What a value is, as far as a placeholder check cares.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    True,
-    Index(u64),
-    Other,
-}
-
-/// Any value; in a binary packet, every object in it is checked for the
-/// placeholder rule.
-#[derive(Clone, Copy)]
-struct ValueSeed<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Shape;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
-        if self.ctx.packet_type.is_binary() {
-            d.deserialize_any(self)
-        } else {
-            // Placeholders mean nothing outside binary packets.
-            d.deserialize_ignored_any(IgnoredAny).map(|_| Shape::Other)
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = Shape;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Shape, E> {
-        Ok(if v { Shape::True } else { Shape::Other })
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Shape, E> {
-        Ok(Shape::Index(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Shape, E> {
-        Ok(Shape::Other)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(Shape::Other)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-        let mut placeholder_keys = 0usize;
-        let mut placeholder_true = false;
-        let mut num_keys = 0usize;
-        let mut num = None;
-        let mut other_keys = false;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let shape = map.next_value_seed(self)?;
-            match key {
-                Key::Placeholder => {
-                    placeholder_keys = placeholder_keys.saturating_add(1);
-                    placeholder_true |= shape == Shape::True;
-                }
-                Key::Num => {
-                    num_keys = num_keys.saturating_add(1);
-                    num = match shape {
-                        Shape::Index(i) => Some(i),
-                        _ => None,
-                    };
-                }
-                Key::Other => other_keys = true,
-            }
-        }
-        if placeholder_true {
-            let in_range =
-                num.is_some_and(|i| usize::try_from(i).is_ok_and(|i| i < self.ctx.attachments));
-            if placeholder_keys != 1 || num_keys != 1 || other_keys || !in_range {
-                return Err(self.ctx.fail(Error::IllegalPlaceholder));
-            }
-        }
-        Ok(Shape::Other)
-    }
-}
-
-/// An object key, as far as a placeholder check cares.
-enum Key {
-    Placeholder,
-    Num,
-    Other,
-}
-
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        // As a string, not as bytes: serde_json's byte strings skip the
-        // check for raw control characters, which JSON forbids in keys as
-        // anywhere else (a key `"a<NUL>"` was accepted, and relayed as is).
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Key, E> {
-        Ok(match key {
-            b"_placeholder" => Key::Placeholder,
-            b"num" => Key::Num,
-            _ => Key::Other,
-        })
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-        self.visit_bytes(key.as_bytes())
     }
 }
 
@@ -493,6 +199,48 @@ mod tests {
         assert!(check(BinaryAck, r#"[{"_placeholder":true,"num":0}]"#, 1).is_ok());
         assert!(matches!(
             check(BinaryAck, r#"[{"_placeholder":true,"num":1}]"#, 1),
+            Err(Error::IllegalPlaceholder)
+        ));
+    }
+
+    #[test]
+    fn binary_and_plain_packets_accept_the_same_json() {
+        use PacketType::*;
+        // What JSON.parse accepts: lone surrogate escapes, huge numbers.
+        let odd = r#"["x","\ud800",1e400,-0.0]"#;
+        assert!(check(Event, odd, 0).is_ok());
+        let odd_binary = r#"["x","\ud800",1e400,{"_placeholder":true,"num":0}]"#;
+        assert!(check(BinaryEvent, odd_binary, 1).is_ok());
+        // An escaped key is the same key.
+        assert!(check(
+            BinaryEvent,
+            r#"["x",{"\u005fplaceholder":true,"num":0}]"#,
+            1
+        )
+        .is_ok());
+        assert!(matches!(
+            check(
+                BinaryEvent,
+                r#"["x",{"\u005fplaceholder":true,"num":1}]"#,
+                1
+            ),
+            Err(Error::IllegalPlaceholder)
+        ));
+        // Placeholders mean nothing outside binary packets.
+        assert!(check(Event, r#"["x",{"_placeholder":true,"num":9,"y":1}]"#, 0).is_ok());
+        // `num` is plain digits.
+        for num in ["1.0", "-0", "1e0", "\"0\"", "null"] {
+            let json = format!(r#"["x",{{"_placeholder":true,"num":{num}}}]"#);
+            assert!(
+                matches!(check(BinaryEvent, &json, 2), Err(Error::IllegalPlaceholder)),
+                "{num}"
+            );
+        }
+        // Nested placeholders inside objects and arrays, in any key order.
+        let nested = r#"["x",{"a":[{"num":1,"_placeholder":true}],"b":{"c":{"_placeholder":true,"num":0}}}]"#;
+        assert!(check(BinaryEvent, nested, 2).is_ok());
+        assert!(matches!(
+            check(BinaryEvent, nested, 1),
             Err(Error::IllegalPlaceholder)
         ));
     }
