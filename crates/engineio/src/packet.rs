@@ -301,17 +301,17 @@ impl EnginePacket {
             EnginePacket::Pong(d) if d.is_empty() => {
                 Ok(MessageData::Text(Utf8Bytes::from_static("3")))
             }
-            _ => {
-                let mut buf = BytesMut::with_capacity(self.text_len_hint());
-                self.write_text(&mut buf)?;
-                let bytes = buf.freeze();
-                // Built from a type digit and UTF-8 text or JSON.
-                Utf8Bytes::try_from(bytes)
-                    .map(MessageData::Text)
-                    .map_err(|_| Error::Unencodable {
-                        reason: "packet text is not UTF-8",
-                    })
+            EnginePacket::Open(open) => {
+                let json = serde_json::to_string(open).map_err(|_| Error::Unencodable {
+                    reason: "open handshake does not serialize",
+                })?;
+                Ok(MessageData::Text(Utf8Bytes::from(prefixed('0', &json))))
             }
+            // Built as a `String` from a type digit and text already known to
+            // be UTF-8: no second validation.
+            EnginePacket::Ping(d) => Ok(MessageData::Text(Utf8Bytes::from(prefixed('2', d)))),
+            EnginePacket::Pong(d) => Ok(MessageData::Text(Utf8Bytes::from(prefixed('3', d)))),
+            EnginePacket::Message(d) => Ok(MessageData::Text(Utf8Bytes::from(prefixed('4', d)))),
         }
     }
 
@@ -396,6 +396,14 @@ impl MessageData {
             MessageData::Binary(data) => Ok(EnginePacket::Binary(data)),
         }
     }
+}
+
+/// `digit` followed by `text`, in one allocation of the exact size.
+fn prefixed(digit: char, text: &str) -> String {
+    let mut s = String::with_capacity(1 + text.len());
+    s.push(digit);
+    s.push_str(text);
+    s
 }
 
 fn decode_base64(text: &[u8]) -> Result<Bytes, Error> {

@@ -7,8 +7,6 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::Serialize;
 use tether_engineio::{CloseCode, EngineCodec, EnginePacket, OpenPacket};
 use tether_message::{MessageCodec, MessageConfig, Role};
 use tether_socketio::{
@@ -30,68 +28,8 @@ fn server(config: SocketConfig) -> Stack {
     SocketCodec::with_config(EngineCodec::new(MessageCodec::new(Role::Server)), config)
 }
 
-/// A JSON value that may hold binary leaves (serialized as byte strings,
-/// which the bridge turns into attachments).
-#[derive(Clone, Debug, PartialEq)]
-enum Tv {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Str(String),
-    Bin(Bytes),
-    Arr(Vec<Tv>),
-    /// Unique keys.
-    Obj(Vec<(String, Tv)>),
-}
-
-impl Serialize for Tv {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Tv::Null => s.serialize_unit(),
-            Tv::Bool(b) => s.serialize_bool(*b),
-            Tv::Int(i) => s.serialize_i64(*i),
-            Tv::Str(v) => s.serialize_str(v),
-            Tv::Bin(b) => s.serialize_bytes(b),
-            Tv::Arr(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
-            Tv::Obj(entries) => {
-                let mut map = s.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    map.serialize_entry(k, v)?;
-                }
-                map.end()
-            }
-        }
-    }
-}
-
-impl Tv {
-    /// Keeps at most `left` binary leaves, depth-first; the rest become
-    /// strings.
-    fn cap_binaries(&mut self, left: &mut usize) {
-        match self {
-            Tv::Bin(_) if *left == 0 => *self = Tv::Str("bin\u{e9}".into()),
-            Tv::Bin(_) => *left -= 1,
-            Tv::Arr(items) => items.iter_mut().for_each(|i| i.cap_binaries(left)),
-            Tv::Obj(entries) => entries.iter_mut().for_each(|(_, v)| v.cap_binaries(left)),
-            _ => {}
-        }
-    }
-
-    fn binaries(&self) -> usize {
-        match self {
-            Tv::Bin(_) => 1,
-            Tv::Arr(items) => items.iter().map(Tv::binaries).sum(),
-            Tv::Obj(entries) => entries.iter().map(|(_, v)| v.binaries()).sum(),
-            _ => 0,
-        }
-    }
-}
+mod common;
+use common::Tv;
 
 /// Text with multi-byte characters (2, 3 and 4 bytes in UTF-8), quotes,
 /// backslashes and control characters that JSON escapes.
@@ -307,7 +245,7 @@ proptest! {
     /// The generator reaches every type and the full attachment range.
     #[test]
     fn binary_leaves_become_attachments(args in args(), name in event_name()) {
-        let leaves: usize = args.iter().map(Tv::binaries).sum();
+        let leaves: usize = args.iter().map(Tv::binary_count).sum();
         prop_assert!(leaves <= 10);
         let packet = Packet::event("/", &name, &args).unwrap();
         prop_assert_eq!(packet.attachments().len(), leaves);
