@@ -15,7 +15,9 @@
 //!   `max_message_size`, no control message than 125 bytes;
 //! * the streaming decoder agrees: its chunks (each text chunk UTF-8 on its
 //!   own) join into the same messages, and it fails where the whole-message
-//!   decoder fails;
+//!   decoder fails; so does `MessageCodec::decode_chunk`, used alone and
+//!   switched in and out call by call (taking over messages `decode`
+//!   started);
 //! * the messages, re-encoded by the other end, decode to themselves.
 #![no_main]
 
@@ -40,6 +42,33 @@ const MAX_MESSAGE_SIZES: [u64; 8] = [
 ];
 
 const MAX_FRAGMENTS: [usize; 8] = [MessageConfig::DEFAULT_MAX_FRAGMENTS, 1, 2, 3, 4, 16, 100, 1000];
+
+/// `MessageCodec` through `decode_chunk` when bit `calls % 64` of `pattern`
+/// is set (or a chunked message is open), else through `decode`, whose
+/// messages are passed on as single chunks.
+struct Mixed {
+    codec: MessageCodec,
+    pattern: u64,
+    calls: u32,
+}
+
+impl Decoder for Mixed {
+    type Item = MessageChunk;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<MessageChunk>, Error> {
+        let chunk = self.pattern.rotate_right(self.calls) & 1 == 1;
+        self.calls = self.calls.wrapping_add(1);
+        if chunk || self.codec.is_receiving_chunks() {
+            return self.codec.decode_chunk(src);
+        }
+        Ok(self.codec.decode(src)?.map(|m| match m {
+            Message::Text(data) => MessageChunk::Text { data, first: true, last: true },
+            Message::Binary(data) => MessageChunk::Binary { data, first: true, last: true },
+            control => MessageChunk::Control(control),
+        }))
+    }
+}
 
 struct Run<T> {
     items: Vec<T>,
@@ -163,6 +192,19 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(streamed.error.is_some(), whole.error.is_some(), "streamed: {:?} vs {:?}", streamed.error, whole.error);
     if whole.error.is_none() {
         assert_eq!(join(&streamed.items), whole.items, "streamed vs whole");
+    }
+
+    let seed = input.wire.len() as u64 ^ u64::from(b).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for pattern in [u64::MAX, seed] {
+        let mixed = || Mixed { codec: codec(), pattern, calls: 0 };
+        let chunked = match &chunks {
+            Some(chunks) => run(mixed(), chunks.iter().copied()),
+            None => run(mixed(), input.wire.chunks(1)),
+        };
+        assert_eq!(chunked.error.is_some(), whole.error.is_some(), "decode_chunk: {:?} vs {:?}", chunked.error, whole.error);
+        if whole.error.is_none() {
+            assert_eq!(join(&chunked.items), whole.items, "decode_chunk vs whole");
+        }
     }
 
     // Re-encoded by the other end (with fragmentation), decoded again.

@@ -94,7 +94,11 @@ enum DecodeState {
     Header,
     Payload {
         header: FrameHeader,
+        /// Payload bytes not yet handed out (all of them, unless a layer
+        /// above took pieces with `take_partial_payload`); they start at
+        /// `src[0]`.
         len: usize,
+        /// How many of them (from `src[0]`) are unmasked.
         unmasked: usize,
     },
 }
@@ -144,10 +148,10 @@ impl FrameCodec {
     /// decodes from, as left by the last `decode` call that returned
     /// `Ok(None)`.
     ///
-    /// Lets a layer above look at a frame before it is complete, for example
-    /// to validate UTF-8 as it arrives and fail fast. The bytes not yet
-    /// unmasked are unmasked now (and never again); each call returns the
-    /// whole prefix, so such a layer keeps its own offset to avoid rescans.
+    /// Lets a layer above look at a frame before it is complete. The bytes
+    /// not yet unmasked are unmasked now (and never again); each call
+    /// returns the whole prefix still in `src`, so such a layer keeps its own
+    /// offset to avoid rescans.
     pub fn partial_payload<'a>(&mut self, src: &'a mut [u8]) -> Option<(&FrameHeader, &'a [u8])> {
         match &mut self.state {
             DecodeState::Payload {
@@ -156,11 +160,51 @@ impl FrameCodec {
                 unmasked,
             } => {
                 let available = src.len().min(*len);
-                unmask_up_to(header, unmasked, src, available);
+                unmask_up_to(header, *len, unmasked, src, available);
                 Some((header, src.get(..available).unwrap_or_default()))
             }
             DecodeState::Header => None,
         }
+    }
+
+    /// Splits off the payload bytes of the data frame still arriving that
+    /// are in `src`, unmasked, so that a layer above can own them (validate
+    /// them where nobody else can change them, or forward them) before the
+    /// frame is complete. Returns the frame's header, the bytes (in payload
+    /// order, continuing where the last piece ended), and whether the frame
+    /// is now complete (the codec is then between frames). `None` if no
+    /// data frame is in progress or none of its bytes are in `src`; control
+    /// frames are always left to `decode`, which checks them whole.
+    ///
+    /// `src` must be the buffer this codec decodes from. No byte is
+    /// unmasked twice, whether it was unmasked by a batch, by
+    /// [`partial_payload`](FrameCodec::partial_payload) or now.
+    pub fn take_partial_payload(
+        &mut self,
+        src: &mut BytesMut,
+    ) -> Option<(FrameHeader, BytesMut, bool)> {
+        let DecodeState::Payload {
+            header,
+            len,
+            unmasked,
+        } = &mut self.state
+        else {
+            return None;
+        };
+        let available = src.len().min(*len);
+        if available == 0 || header.opcode.is_control() {
+            return None;
+        }
+        unmask_up_to(header, *len, unmasked, src, available);
+        let data = src.split_to(available);
+        let header = *header;
+        *len -= available;
+        *unmasked = 0;
+        let complete = *len == 0;
+        if complete {
+            self.state = DecodeState::Header;
+        }
+        Some((header, data, complete))
     }
 
     /// The header of the frame whose payload is still arriving, if any.
@@ -307,7 +351,7 @@ impl Decoder for FrameCodec {
             // buffer, and reading them back stalls; a batch is unmasked
             // while it is still in cache.
             if available - *unmasked >= UNMASK_BATCH {
-                unmask_up_to(header, unmasked, src, available);
+                unmask_up_to(header, len, unmasked, src, available);
             }
             // Grow towards the frame size by at most RESERVE_STEP or what
             // has arrived, never by what the header alone declares: a
@@ -319,7 +363,7 @@ impl Decoder for FrameCodec {
             src.reserve(missing.min(src.len().max(RESERVE_STEP)) + READ_SLACK);
             return Ok(None);
         }
-        unmask_up_to(header, unmasked, src, len);
+        unmask_up_to(header, len, unmasked, src, len);
         let payload = src.split_to(len).freeze();
         let header = *header;
         self.state = DecodeState::Header;
@@ -337,12 +381,22 @@ impl Decoder for FrameCodec {
     }
 }
 
-/// Unmasks `src[*unmasked..end]` (payload positions) and records that.
+/// Unmasks `src[*unmasked..end]` and records that. `src[0]` is the first
+/// of the `remaining` payload bytes not yet handed out, so its position in
+/// the payload is `payload_len - remaining`.
 #[inline]
-fn unmask_up_to(header: &FrameHeader, unmasked: &mut usize, src: &mut [u8], end: usize) {
+fn unmask_up_to(
+    header: &FrameHeader,
+    remaining: usize,
+    unmasked: &mut usize,
+    src: &mut [u8],
+    end: usize,
+) {
     if let Some(key) = header.mask {
         if let Some(fresh) = src.get_mut(*unmasked..end) {
-            apply_mask(fresh, key, *unmasked);
+            // Only the position modulo 4 matters for the key.
+            let taken = (header.payload_len as usize).wrapping_sub(remaining);
+            apply_mask(fresh, key, taken.wrapping_add(*unmasked));
         }
     }
     *unmasked = (*unmasked).max(end);
@@ -458,6 +512,47 @@ impl Buf for EncodedFrame {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Pieces taken at every cut, with `partial_payload` and the batch
+    /// unmasking in between, give back the payload, each byte unmasked once.
+    #[test]
+    fn partial_payloads_taken_at_any_cut_are_the_payload() {
+        let payload: Vec<u8> = (0..300u32).map(|i| (i * 7) as u8).collect();
+        let frame = Frame::binary(payload.clone()).with_fin(false);
+        let mut wire = BytesMut::new();
+        FrameCodec::encode_with_mask(&frame, Some([1, 2, 3, 4]), &mut wire).unwrap();
+        for cut1 in [3usize, 8, 9, 10, 100, 200] {
+            for cut2 in [cut1 + 1, cut1 + 5, 250] {
+                let mut codec = FrameCodec::new(Role::Server);
+                let mut src = BytesMut::new();
+                let mut got = Vec::new();
+                let mut complete = false;
+                for piece in [
+                    &wire[..cut1],
+                    &wire[cut1..cut2.min(wire.len())],
+                    &wire[cut2.min(wire.len())..],
+                ] {
+                    src.extend_from_slice(piece);
+                    if let Some(rest) = codec.decode(&mut src).unwrap() {
+                        // Completed by `decode`: the rest of the payload.
+                        got.extend_from_slice(&rest.payload);
+                        complete = true;
+                        continue;
+                    }
+                    let _ = codec.partial_payload(&mut src);
+                    if let Some((header, data, done)) = codec.take_partial_payload(&mut src) {
+                        assert!(!header.fin);
+                        got.extend_from_slice(&data);
+                        complete = done;
+                    }
+                }
+                assert!(complete && codec.is_between_frames(), "{cut1} {cut2}");
+                assert_eq!(got, payload, "{cut1} {cut2}");
+            }
+        }
+    }
+
     /// The figure the type's documentation states.
     #[test]
     #[cfg(target_pointer_width = "64")]

@@ -159,7 +159,19 @@ impl Error {
             | Error::OutgoingCloseReasonTooLong(_)
             | Error::OutgoingMalformedClose(_) => ErrorKind::Caller,
             Error::Io(_) => ErrorKind::Io,
-            _ => ErrorKind::Peer,
+            Error::ReservedOpCode(_)
+            | Error::ReservedBits(_)
+            | Error::ControlFrameTooLong(_)
+            | Error::FragmentedControlFrame(_)
+            | Error::LengthMostSignificantBitSet
+            | Error::NonMinimalLength { .. }
+            | Error::UnmaskedFrame
+            | Error::MaskedFrame
+            | Error::ClosePayloadTooShort
+            | Error::InvalidCloseCode(_)
+            | Error::InvalidCloseReason { .. }
+            | Error::FrameTooLarge { .. }
+            | Error::Truncated { .. } => ErrorKind::Peer,
         }
     }
 

@@ -10,12 +10,13 @@
 //!    stores stay inside the 64-byte blocks they are given. Tests compare
 //!    every variant the CPU supports with the plain byte loop for every
 //!    length 0..=1024 at every offset and alignment.
-//! 2. The `&str` view of [`Utf8Bytes`](crate::Utf8Bytes), whose constructors
-//!    validate (or, for `from_bytes_unchecked`, are promised bytes validated
-//!    by the caller), so the view skips a second validation.
-//!
-//! (`Utf8Bytes::from_bytes_unchecked` is declared `unsafe fn` in `utf8.rs`;
-//! it contains no unsafe operation, it only passes the obligation on.)
+//! 2. The `&str` view of [`Utf8Bytes`](crate::Utf8Bytes), which skips a
+//!    second validation. Every `Utf8Bytes` holds valid UTF-8: its public
+//!    constructors validate or take a `str`, and the crate-private
+//!    `from_validated` is only called by `validate.rs` on bytes that its
+//!    incremental validator checked while they could not change (shared
+//!    `Bytes`, or a buffer `Utf8Buf` owns and only appends validated pieces
+//!    to). No other crate can build a `Utf8Bytes` without validation.
 #![allow(unsafe_code)]
 
 /// Masks `buf` with the 4-byte `key` (already rotated to `buf[0]`'s position),
@@ -98,16 +99,17 @@ fn mask_avx512(buf: &mut [u8], key: [u8; 4]) {
 
 /// Views bytes as `&str` without validating them again.
 ///
-/// Only called by `Utf8Bytes`, whose every safe constructor either validated
-/// its bytes as UTF-8 or took them from a `&str`/`String`; its one unsafe
-/// constructor, `from_bytes_unchecked`, puts the duty on its caller.
+/// Only called by `Utf8Bytes`, whose every constructor either validated its
+/// bytes as UTF-8 (at once, or piece by piece in `validate.rs`) or took them
+/// from a `&str`/`String`.
 #[inline]
 pub(crate) fn str_from_validated(bytes: &[u8]) -> &str {
     debug_assert!(std::str::from_utf8(bytes).is_ok());
     // SAFETY: `Utf8Bytes` (the only caller) holds bytes that were validated
-    // as UTF-8 by `simdutf8`, came from a `str`, or were promised valid by
-    // the caller of the unsafe `from_bytes_unchecked`; it never exposes a way
-    // to change them; see the constructors in `utf8.rs`.
+    // as UTF-8 by `simdutf8` (whole, or piece by piece by the validator of
+    // `validate.rs` while the bytes were shared or owned by `Utf8Buf`), or
+    // came from a `str`; it never exposes a way to change them; see the
+    // constructors in `utf8.rs` and the callers of `from_validated`.
     unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 

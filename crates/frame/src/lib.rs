@@ -13,6 +13,8 @@
 //!   they arrive, for frames too large to buffer.
 //! * [`mask`]: masking with a wide fast path (AVX2 when present).
 //! * [`CloseCode`], [`CloseFrame`]: close payloads, checked on both sides.
+//! * [`Utf8Bytes`], [`Utf8Validator`], [`Utf8Buf`]: text validated once,
+//!   whole or as its pieces arrive, then shared without a second check.
 //! * [`Error`]: every violation, with the close code it maps to.
 //!
 //! # Example
@@ -66,6 +68,7 @@ pub mod mask;
 mod opcode;
 mod stream;
 mod utf8;
+mod validate;
 
 pub use close::{CloseCode, CloseFrame};
 pub use codec::{new_mask_key, EncodedFrame, FrameCodec};
@@ -76,3 +79,4 @@ pub use header::{FrameHeader, HeaderBytes, MAX_HEADER_LEN, MAX_PAYLOAD_LEN};
 pub use opcode::{OpCode, Rsv};
 pub use stream::{FrameChunk, FrameStreamCodec};
 pub use utf8::{Utf8Bytes, Utf8Error};
+pub use validate::{InvalidUtf8, TextPieces, Utf8Buf, Utf8Validator};

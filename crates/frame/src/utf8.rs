@@ -11,6 +11,10 @@ use bytes::Bytes;
 /// Validated once when built from bytes (with `simdutf8`), never again:
 /// cloning and slicing share the buffer, and the `&str` view costs nothing.
 /// Close frame reasons (and, in `tether-message`, text messages) use it.
+///
+/// Every value holds valid UTF-8: the constructors validate, take a `str`,
+/// or are the validating buffers of [`crate::validate`], which only wrap
+/// bytes they own and have validated themselves.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Utf8Bytes(Bytes);
 
@@ -35,6 +39,14 @@ impl Utf8Error {
 }
 
 impl Utf8Bytes {
+    /// Wraps bytes already known to be UTF-8. Only for [`crate::validate`],
+    /// whose callers own the bytes and have validated every one of them.
+    #[inline]
+    pub(crate) fn from_validated(bytes: Bytes) -> Utf8Bytes {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Utf8Bytes(bytes)
+    }
+
     /// An empty string.
     pub const fn new() -> Utf8Bytes {
         Utf8Bytes(Bytes::new())
@@ -43,19 +55,6 @@ impl Utf8Bytes {
     /// Wraps a static string without copying.
     pub const fn from_static(s: &'static str) -> Utf8Bytes {
         Utf8Bytes(Bytes::from_static(s.as_bytes()))
-    }
-
-    /// Wraps bytes that the caller has already validated as UTF-8, without
-    /// validating them again.
-    ///
-    /// # Safety
-    ///
-    /// `bytes` must be valid UTF-8. Every `&str` view of the result relies on
-    /// it; invalid bytes are undefined behaviour.
-    #[allow(unsafe_code)]
-    #[inline]
-    pub unsafe fn from_bytes_unchecked(bytes: Bytes) -> Utf8Bytes {
-        Utf8Bytes(bytes)
     }
 
     /// The string.
@@ -120,11 +119,12 @@ impl Utf8Bytes {
 impl TryFrom<Bytes> for Utf8Bytes {
     type Error = Utf8Error;
 
-    /// Validates `bytes` as UTF-8 (SIMD-accelerated) without copying them.
+    /// Validates `bytes` as UTF-8 (SIMD-accelerated, short inputs included)
+    /// without copying them.
     fn try_from(bytes: Bytes) -> Result<Utf8Bytes, Utf8Error> {
-        match simdutf8::basic::from_utf8(&bytes) {
-            Ok(_) => Ok(Utf8Bytes(bytes)),
-            Err(_) => {
+        match crate::validate::is_utf8(&bytes) {
+            true => Ok(Utf8Bytes(bytes)),
+            false => {
                 // Only the slow error path pays for locating the error.
                 let valid_up_to = simdutf8::compat::from_utf8(&bytes)
                     .err()

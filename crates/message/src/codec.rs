@@ -1,11 +1,13 @@
 //! [`MessageCodec`]: frames to messages and back.
 
 use bytes::{Bytes, BytesMut};
-use tether_frame::{CloseFrame, EncodedFrame, Frame, FrameCodec, OpCode, Role};
+use tether_frame::{
+    CloseFrame, EncodedFrame, Frame, FrameCodec, FrameHeader, OpCode, Role, Utf8Buf, Utf8Bytes,
+    Utf8Validator,
+};
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::utf8::{validated_text, Utf8Validator};
-use crate::{DataKind, Error, Message, MessageConfig};
+use crate::{DataKind, Error, Message, MessageChunk, MessageConfig};
 
 /// Decodes RFC 6455 frames into [`Message`]s and encodes messages as frames.
 ///
@@ -16,17 +18,25 @@ use crate::{DataKind, Error, Message, MessageConfig};
 /// # Receiving
 ///
 /// * A message in a single frame is handed out as that frame's payload, split
-///   from the read buffer: no copy. A fragmented message is assembled in one
-///   buffer sized from the frame headers.
+///   from the read buffer: no copy (a text frame that arrives over several
+///   reads is joined back without a copy too, as long as the read buffer
+///   was not reallocated in between). A fragmented message is assembled in
+///   one buffer sized from the frame headers.
 /// * Control frames between fragments are returned at once; the message being
 ///   assembled is untouched.
 /// * Text is validated as its bytes arrive, inside partial frames and across
 ///   fragments and reads, each byte once; an invalid sequence fails the
 ///   message (1007) as soon as the bytes that prove it are in, even if the
-///   rest of the message never comes.
+///   rest of the message never comes. The bytes of a text frame still
+///   arriving are split from the read buffer as they are validated, so
+///   what was validated cannot change before it is handed out.
 /// * Limits: the message size is checked against each frame's declared
 ///   length before its payload is buffered, and the fragment count per
 ///   message is bounded ([`MessageConfig`]).
+/// * [`decode_chunk`](MessageCodec::decode_chunk) hands out the data of a
+///   message in chunks as they arrive instead, with the same rules, for
+///   messages too large to hold; it can take over in the middle of a
+///   message that `decode` started.
 ///
 /// | state | on text/binary | on continuation | on control |
 /// |---|---|---|---|
@@ -50,15 +60,17 @@ use crate::{DataKind, Error, Message, MessageConfig};
 pub struct MessageCodec {
     frames: FrameCodec,
     config: MessageConfig,
-    /// The fragmented message being received.
-    incoming: Option<Assembly>,
-    /// The buffer of the last assembled message (its spare capacity, and
-    /// its whole allocation once the application drops that message).
-    spare: BytesMut,
-    /// Validation state of the incoming text message.
-    utf8: Utf8Validator,
-    /// Payload bytes of the current (partial) text frame already validated.
-    frame_validated: usize,
+    /// The data message being received, once its first frame is known.
+    incoming: Option<Incoming>,
+    /// Binary fragments assembled so far (its capacity kept between
+    /// messages, up to a bound).
+    binary: BytesMut,
+    /// The text of the incoming text message so far: fragments, and the
+    /// pieces of the frame still arriving, validated as they came in.
+    text: Utf8Buf,
+    /// A second chunk produced by the same step (a carried code point goes
+    /// out on its own, then the rest of the piece).
+    ready: Option<MessageChunk>,
     /// The streamed message being sent, with its text validator.
     outgoing: Option<(DataKind, Utf8Validator)>,
 }
@@ -66,48 +78,24 @@ pub struct MessageCodec {
 /// The largest assembly buffer kept for the next fragmented message.
 const SPARE_MAX: usize = 4 << 20;
 
-/// The fragments of a message being received, copied into one buffer as
-/// they complete (so the read buffer they came from is free to be reused at
-/// once; keeping the fragments' `Bytes` instead would pin read buffers and
-/// make every read allocate fresh memory).
-#[derive(Debug)]
-struct Assembly {
+/// The data message being received.
+#[derive(Debug, Clone, Copy)]
+struct Incoming {
     kind: DataKind,
-    buf: BytesMut,
+    /// Frames of the message whose header has been checked (the one in
+    /// progress included).
     fragments: usize,
-}
-
-impl Assembly {
-    /// Starts a message in `buf` (empty; its spare capacity is reused).
-    fn new(kind: DataKind, buf: BytesMut) -> Assembly {
-        Assembly {
-            kind,
-            buf,
-            fragments: 0,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    fn push(&mut self, payload: &[u8]) {
-        self.fragments += 1;
-        if self.buf.capacity() - self.buf.len() < payload.len() {
-            // At least double: each regrowth copies what is there.
-            let want = payload.len().max(self.buf.len());
-            self.buf.reserve(want);
-        }
-        self.buf.extend_from_slice(payload);
-    }
-
-    /// The message, and the buffer's spare capacity for the next one: once
-    /// the application drops this message, the next assembly reuses its
-    /// memory instead of allocating (and faulting in) fresh pages.
-    fn finish(mut self) -> (Bytes, BytesMut) {
-        let message = self.buf.split().freeze();
-        (message, self.buf)
-    }
+    /// Payload bytes of the message so far (completed frames, and the
+    /// pieces of the frame in progress already taken).
+    size: u64,
+    /// Whether the header of the frame in progress has been checked and
+    /// counted.
+    frame_checked: bool,
+    /// Whether the frame in progress is the message's last (FIN).
+    last_frame: bool,
+    /// Whether the message is being handed out in chunks, and if so whether
+    /// the next chunk is its first.
+    chunked: Option<bool>,
 }
 
 /// A piece of a message sent in several frames with
@@ -122,6 +110,12 @@ pub enum Fragment {
     End(Bytes),
 }
 
+fn invalid_utf8(e: tether_frame::InvalidUtf8) -> Error {
+    Error::InvalidUtf8 {
+        valid_up_to: e.valid_up_to,
+    }
+}
+
 impl MessageCodec {
     /// A codec for `role` with the default configuration.
     pub fn new(role: Role) -> MessageCodec {
@@ -134,9 +128,9 @@ impl MessageCodec {
             frames: FrameCodec::with_config(role, config.frame.clone()),
             config,
             incoming: None,
-            spare: BytesMut::new(),
-            utf8: Utf8Validator::default(),
-            frame_validated: 0,
+            binary: BytesMut::new(),
+            text: Utf8Buf::new(),
+            ready: None,
             outgoing: None,
         }
     }
@@ -160,12 +154,23 @@ impl MessageCodec {
     /// (the buffer of the last one), for a connection going idle. Costs
     /// nothing if there is none; the next fragmented message allocates.
     pub fn release_buffers(&mut self) {
-        self.spare = BytesMut::new();
+        if self.incoming.is_none() {
+            self.binary = BytesMut::new();
+            self.text = Utf8Buf::new();
+        }
     }
 
-    /// Whether a fragmented message is being received.
+    /// Whether a data message is being received (some of its frames or
+    /// bytes have arrived, not its end).
     pub fn is_receiving_fragments(&self) -> bool {
         self.incoming.is_some()
+    }
+
+    /// Whether the message being received is being handed out in chunks by
+    /// [`decode_chunk`](MessageCodec::decode_chunk) (`decode` must not be
+    /// called until it ends).
+    pub fn is_receiving_chunks(&self) -> bool {
+        self.incoming.is_some_and(|m| m.chunked.is_some()) || self.ready.is_some()
     }
 
     /// Whether a streamed message is being sent.
@@ -173,17 +178,19 @@ impl MessageCodec {
         self.outgoing.is_some()
     }
 
-    fn assembled_len(&self) -> u64 {
-        self.incoming.as_ref().map_or(0, |a| a.len() as u64)
+    /// Payload bytes of the incoming message before the frame in progress.
+    fn message_size(&self) -> u64 {
+        self.incoming.map_or(0, |m| m.size)
     }
 
     /// The data frame limit for the next header: what is left of the message
     /// budget, within the frame limit.
+    #[inline]
     fn update_frame_limit(&mut self) {
         let left = self
             .config
             .max_message_size
-            .saturating_sub(self.assembled_len());
+            .saturating_sub(self.message_size());
         self.frames
             .set_max_frame_size(left.min(self.config.frame.max_frame_size));
     }
@@ -191,10 +198,10 @@ impl MessageCodec {
     fn map_frame_error(&self, e: tether_frame::Error) -> Error {
         match e {
             tether_frame::Error::FrameTooLarge { len, .. }
-                if self.assembled_len().saturating_add(len) > self.config.max_message_size =>
+                if self.message_size().saturating_add(len) > self.config.max_message_size =>
             {
                 Error::MessageTooBig {
-                    size: self.assembled_len().saturating_add(len),
+                    size: self.message_size().saturating_add(len),
                     max: self.config.max_message_size,
                 }
             }
@@ -202,83 +209,126 @@ impl MessageCodec {
         }
     }
 
-    /// Whether a data frame with this opcode belongs to a text message.
-    fn is_text(&self, opcode: OpCode) -> bool {
-        match opcode {
-            OpCode::Text => true,
-            OpCode::Continuation => self
-                .incoming
-                .as_ref()
-                .is_some_and(|a| a.kind == DataKind::Text),
-            _ => false,
-        }
-    }
-
-    /// Checks the frame still arriving: message order at once, and the UTF-8
-    /// of its new bytes.
-    fn check_partial(&mut self, src: &mut [u8]) -> Result<(), Error> {
-        let Some(header) = self.frames.frame_in_progress() else {
-            return Ok(());
-        };
-        let opcode = header.opcode;
-        match (opcode, self.incoming.is_some()) {
-            (OpCode::Text | OpCode::Binary, true) => return Err(Error::MessageInProgress),
-            (OpCode::Continuation, false) => return Err(Error::UnexpectedContinuation),
-            _ => {}
-        }
-        // The fragment limit is known from the header too: report it before
-        // anything found in the payload, as for a complete frame.
-        if opcode == OpCode::Continuation {
-            let max = self.config.max_fragments;
-            if self.incoming.as_ref().is_some_and(|a| a.fragments >= max) {
-                return Err(Error::TooManyFragments { max });
-            }
-        }
-        if !self.is_text(opcode) {
-            // Binary payloads are not looked at before they are complete.
+    /// Checks a data frame's header against the message in progress (order,
+    /// fragment count), once per frame, and opens a message for a text or
+    /// binary frame. The size was checked by the frame codec's limit.
+    fn check_header(&mut self, header: &FrameHeader) -> Result<(), Error> {
+        if self.incoming.is_some_and(|m| m.frame_checked) {
             return Ok(());
         }
-        let Some((_, prefix)) = self.frames.partial_payload(src) else {
-            return Ok(());
-        };
-        if opcode == OpCode::Text && self.frame_validated == 0 {
-            self.utf8.reset();
-        }
-        if let Some(fresh) = prefix.get(self.frame_validated..) {
-            if !fresh.is_empty() {
-                self.utf8.feed(fresh).map_err(|e| Error::InvalidUtf8 {
-                    valid_up_to: e.valid_up_to,
-                })?;
-                self.frame_validated = prefix.len();
-            }
-        }
-        Ok(())
-    }
-
-    /// Validates the part of a completed text frame not yet seen.
-    fn finish_text_frame(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
-        if opcode == OpCode::Text && self.frame_validated == 0 {
-            self.utf8.reset();
-        }
-        let fresh = payload.get(self.frame_validated..).unwrap_or_default();
-        self.frame_validated = 0;
-        self.utf8.feed(fresh).map_err(|e| Error::InvalidUtf8 {
-            valid_up_to: e.valid_up_to,
-        })?;
-        Ok(())
-    }
-
-    fn complete(&mut self, kind: DataKind, payload: Bytes) -> Result<Message, Error> {
-        match kind {
-            DataKind::Binary => Ok(Message::Binary(payload)),
-            DataKind::Text => {
-                if !self.utf8.is_complete() {
-                    return Err(Error::IncompleteUtf8);
+        match (header.opcode, &mut self.incoming) {
+            (OpCode::Ping | OpCode::Pong | OpCode::Close, _) => Ok(()),
+            (OpCode::Text | OpCode::Binary, Some(_)) => Err(Error::MessageInProgress),
+            (OpCode::Continuation, None) => Err(Error::UnexpectedContinuation),
+            (OpCode::Continuation, Some(m)) => {
+                if m.fragments >= self.config.max_fragments {
+                    return Err(Error::TooManyFragments {
+                        max: self.config.max_fragments,
+                    });
                 }
-                validated_text(&self.utf8, payload)
-                    .map(Message::Text)
-                    .ok_or(Error::IncompleteUtf8)
+                m.fragments += 1;
+                m.frame_checked = true;
+                m.last_frame = header.fin;
+                Ok(())
             }
+            (opcode @ (OpCode::Text | OpCode::Binary), None) => {
+                let kind = if opcode == OpCode::Text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
+                self.start_message(kind);
+                if let Some(m) = self.incoming.as_mut() {
+                    m.frame_checked = true;
+                    m.last_frame = header.fin;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn start_message(&mut self, kind: DataKind) {
+        self.incoming = Some(Incoming {
+            kind,
+            fragments: 1,
+            size: 0,
+            frame_checked: false,
+            last_frame: false,
+            chunked: None,
+        });
+        match kind {
+            DataKind::Text => self.text.clear(),
+            DataKind::Binary => self.binary.clear(),
+        }
+    }
+
+    /// The frame in progress is complete.
+    fn end_frame(&mut self, len: usize) {
+        if let Some(m) = self.incoming.as_mut() {
+            m.frame_checked = false;
+            m.size = m.size.saturating_add(len as u64);
+        }
+    }
+
+    /// The message is complete: keep its buffer's spare room, within bound.
+    fn end_message(&mut self) {
+        self.incoming = None;
+        if self.binary.capacity() > SPARE_MAX {
+            self.binary = BytesMut::new();
+        }
+        if self.text.capacity() > SPARE_MAX {
+            self.text = Utf8Buf::new();
+        }
+    }
+
+    fn finish_text(&mut self) -> Result<Message, Error> {
+        let text = self.text.take_text().ok_or(Error::IncompleteUtf8);
+        self.end_message();
+        text.map(Message::Text)
+    }
+
+    fn finish_binary(&mut self) -> Message {
+        let data = self.binary.split().freeze();
+        self.end_message();
+        Message::Binary(data)
+    }
+
+    /// Takes the bytes of the text frame in progress that are in `src`,
+    /// validating them as they come out of the read buffer. Returns the
+    /// message if they completed it.
+    fn take_text(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        let Some((header, piece, complete)) = self.frames.take_partial_payload(src) else {
+            return Ok(None);
+        };
+        let len = piece.len();
+        self.text.push(piece).map_err(invalid_utf8)?;
+        if let Some(m) = self.incoming.as_mut() {
+            m.size = m.size.saturating_add(len as u64);
+        }
+        if !complete {
+            return Ok(None);
+        }
+        if let Some(m) = self.incoming.as_mut() {
+            m.frame_checked = false;
+        }
+        if header.fin {
+            return self.finish_text().map(Some);
+        }
+        Ok(None)
+    }
+
+    /// A data frame still arriving: checks its header at once (order,
+    /// fragment count), and takes the bytes of a text frame to validate
+    /// them as they arrive.
+    fn on_partial(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        let Some(header) = self.frames.frame_in_progress().copied() else {
+            return Ok(None);
+        };
+        self.check_header(&header)?;
+        match self.incoming {
+            Some(m) if m.kind == DataKind::Text => self.take_text(src),
+            // Binary payloads are not looked at before they are complete.
+            _ => Ok(None),
         }
     }
 
@@ -290,59 +340,263 @@ impl MessageCodec {
             ..
         } = frame;
         match opcode {
-            OpCode::Ping => Ok(Some(Message::Ping(payload))),
-            OpCode::Pong => Ok(Some(Message::Pong(payload))),
-            OpCode::Close => Ok(Some(Message::Close(CloseFrame::parse(&payload)?))),
-            OpCode::Text | OpCode::Binary => {
-                if self.incoming.is_some() {
-                    return Err(Error::MessageInProgress);
+            OpCode::Ping => return Ok(Some(Message::Ping(payload))),
+            OpCode::Pong => return Ok(Some(Message::Pong(payload))),
+            OpCode::Close => return Ok(Some(Message::Close(CloseFrame::parse(&payload)?))),
+            _ => {}
+        }
+        if opcode != OpCode::Continuation && self.incoming.is_none() && fin {
+            // A whole message in one frame: no copy, one validation.
+            return match opcode {
+                OpCode::Text => match Utf8Bytes::try_from(payload) {
+                    Ok(text) => Ok(Some(Message::Text(text))),
+                    // Only the error path looks again: cut short, or invalid.
+                    Err(e) => match Utf8Validator::new().feed(&e.into_bytes()) {
+                        Ok(()) => Err(Error::IncompleteUtf8),
+                        Err(e) => Err(invalid_utf8(e)),
+                    },
+                },
+                _ => Ok(Some(Message::Binary(payload))),
+            };
+        }
+        let header = FrameHeader {
+            fin,
+            rsv: frame.rsv,
+            opcode,
+            mask: None,
+            payload_len: payload.len() as u64,
+        };
+        self.check_header(&header)?;
+        let Some(m) = self.incoming else {
+            return Err(Error::UnexpectedContinuation);
+        };
+        match m.kind {
+            DataKind::Text => self
+                .text
+                .extend_from_slice(&payload)
+                .map_err(invalid_utf8)?,
+            DataKind::Binary => {
+                if self.binary.capacity() - self.binary.len() < payload.len() {
+                    // At least double: each regrowth copies what is there.
+                    let want = payload.len().max(self.binary.len());
+                    self.binary.reserve(want);
                 }
-                let kind = if opcode == OpCode::Text {
-                    self.finish_text_frame(opcode, &payload)?;
-                    DataKind::Text
-                } else {
-                    DataKind::Binary
-                };
-                if fin {
-                    return self.complete(kind, payload).map(Some);
-                }
-                let mut assembly = Assembly::new(kind, std::mem::take(&mut self.spare));
-                assembly.push(&payload);
-                self.incoming = Some(assembly);
-                Ok(None)
+                self.binary.extend_from_slice(&payload);
             }
-            OpCode::Continuation => {
-                let max_fragments = self.config.max_fragments;
-                let Some(assembly) = self.incoming.as_mut() else {
-                    return Err(Error::UnexpectedContinuation);
-                };
-                if assembly.fragments >= max_fragments {
-                    return Err(Error::TooManyFragments { max: max_fragments });
+        }
+        self.end_frame(payload.len());
+        if !fin {
+            return Ok(None);
+        }
+        match m.kind {
+            DataKind::Text => self.finish_text().map(Some),
+            DataKind::Binary => Ok(Some(self.finish_binary())),
+        }
+    }
+
+    /// Decodes the next piece of a message as it arrives: a data chunk (text
+    /// on code point boundaries, validated), or a whole control message.
+    ///
+    /// The same rules as `decode` apply (message order, fail-fast UTF-8,
+    /// the size and fragment limits), but no message is assembled, so a
+    /// message of any size within the limits passes through a read buffer of
+    /// about one read. Each call returns at most one chunk; a data frame
+    /// yields a chunk per call that finds new bytes of it (a cut code point
+    /// is held back, at most 3 bytes, and handed out with the bytes that
+    /// complete it). If `decode` had started assembling a fragmented
+    /// message, its first chunk is what was assembled. Once the last chunk
+    /// of a message (`last: true`) is out, `decode` may be called again;
+    /// calling it earlier is [`Error::ChunkedMessageInProgress`].
+    ///
+    /// # Errors
+    ///
+    /// As `decode`.
+    pub fn decode_chunk(&mut self, src: &mut BytesMut) -> Result<Option<MessageChunk>, Error> {
+        if let Some(ready) = self.ready.take() {
+            return Ok(Some(ready));
+        }
+        loop {
+            if let Some(m) = self.incoming {
+                if m.chunked.is_none() {
+                    if let Some(chunk) = self.take_assembled() {
+                        return Ok(Some(chunk));
+                    }
                 }
-                let kind = assembly.kind;
-                if kind == DataKind::Text {
-                    self.finish_text_frame(opcode, &payload)?;
+                if m.frame_checked {
+                    let Some((header, piece, complete)) = self.frames.take_partial_payload(src)
+                    else {
+                        return Ok(None);
+                    };
+                    let last = header.fin && complete;
+                    let chunk = self.data_chunk(piece, last)?;
+                    if complete {
+                        self.end_chunked_frame(header.fin);
+                    }
+                    match chunk {
+                        Some(chunk) => return Ok(Some(chunk)),
+                        None => continue,
+                    }
                 }
-                let Some(assembly) = self.incoming.as_mut() else {
-                    return Err(Error::UnexpectedContinuation);
-                };
-                assembly.push(&payload);
-                if !fin {
-                    return Ok(None);
-                }
-                let (done, spare) = self
-                    .incoming
-                    .take()
-                    .map(Assembly::finish)
-                    .unwrap_or_default();
-                // Keep the buffer for the next message only up to a bound:
-                // one large message must not pin its memory for the life of
-                // the connection.
-                if spare.capacity() <= SPARE_MAX {
-                    self.spare = spare;
-                }
-                self.complete(kind, done).map(Some)
             }
+            self.update_frame_limit();
+            match self.frames.decode(src) {
+                Ok(Some(frame)) => {
+                    let Frame {
+                        fin,
+                        rsv,
+                        opcode,
+                        payload,
+                    } = frame;
+                    let control = match opcode {
+                        OpCode::Ping => Message::Ping(payload),
+                        OpCode::Pong => Message::Pong(payload),
+                        OpCode::Close => Message::Close(CloseFrame::parse(&payload)?),
+                        _ => {
+                            let header = FrameHeader {
+                                fin,
+                                rsv,
+                                opcode,
+                                mask: None,
+                                payload_len: payload.len() as u64,
+                            };
+                            self.check_header(&header)?;
+                            self.mark_chunked();
+                            // A whole frame: its payload is one chunk (a
+                            // copy only for text that must be joined to a
+                            // cut code point held back).
+                            let chunk = self.data_chunk(BytesMut::from(payload), fin)?;
+                            self.end_chunked_frame(fin);
+                            match chunk {
+                                Some(chunk) => return Ok(Some(chunk)),
+                                None => continue,
+                            }
+                        }
+                    };
+                    return Ok(Some(MessageChunk::Control(control)));
+                }
+                Ok(None) => {
+                    let Some(header) = self.frames.frame_in_progress().copied() else {
+                        return Ok(None);
+                    };
+                    if header.opcode.is_control() {
+                        return Ok(None);
+                    }
+                    self.check_header(&header)?;
+                    self.mark_chunked();
+                    if src.is_empty() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(self.map_frame_error(e)),
+            }
+        }
+    }
+
+    /// Switches a message that starts now to chunked delivery (one that
+    /// `decode` started is switched by `take_assembled`).
+    fn mark_chunked(&mut self) {
+        if let Some(m) = self.incoming.as_mut() {
+            if m.chunked.is_none() && m.size == 0 && m.fragments == 1 {
+                m.chunked = Some(true);
+            }
+        }
+    }
+
+    /// What `decode` assembled of a message before chunked delivery took
+    /// over, as its first chunk (`None` if nothing was).
+    fn take_assembled(&mut self) -> Option<MessageChunk> {
+        let m = self.incoming.as_mut()?;
+        if m.size == 0 {
+            m.chunked = Some(true);
+            return None;
+        }
+        m.chunked = Some(false);
+        Some(match m.kind {
+            DataKind::Binary => MessageChunk::Binary {
+                data: self.binary.split().freeze(),
+                first: true,
+                last: false,
+            },
+            // Whole code points; a cut one stays in the buffer and goes out
+            // with the bytes that complete it.
+            DataKind::Text => {
+                let data = self.text.take_complete();
+                if data.is_empty() {
+                    m.chunked = Some(true);
+                    return None;
+                }
+                MessageChunk::Text {
+                    data,
+                    first: true,
+                    last: false,
+                }
+            }
+        })
+    }
+
+    /// A data chunk of the chunked message from `piece` (validated, if
+    /// text); `None` if there is nothing to hand out (an empty piece that is
+    /// not the last, or one that only holds part of a code point).
+    fn data_chunk(&mut self, piece: BytesMut, last: bool) -> Result<Option<MessageChunk>, Error> {
+        let Some(m) = self.incoming.as_mut() else {
+            return Err(Error::UnexpectedContinuation);
+        };
+        m.size = m.size.saturating_add(piece.len() as u64);
+        let first = m.chunked.unwrap_or(true);
+        let kind = m.kind;
+        if piece.is_empty() && !last {
+            return Ok(None);
+        }
+        let (one, two) = match kind {
+            DataKind::Binary => (
+                MessageChunk::Binary {
+                    data: piece.freeze(),
+                    first,
+                    last,
+                },
+                None,
+            ),
+            DataKind::Text => {
+                let pieces = self.text.push_pieces(piece).map_err(invalid_utf8)?;
+                if last && !self.text.is_complete() {
+                    return Err(Error::IncompleteUtf8);
+                }
+                let body = (!pieces.body.is_empty() || last).then_some(pieces.body);
+                let (one, two) = match (pieces.carried, body) {
+                    (Some(carried), body) => (carried, body),
+                    (None, Some(body)) => (body, None),
+                    // Only part of a code point: nothing to hand out yet.
+                    (None, None) => return Ok(None),
+                };
+                (
+                    MessageChunk::Text {
+                        data: one,
+                        first,
+                        last: last && two.is_none(),
+                    },
+                    two.map(|data| MessageChunk::Text {
+                        data,
+                        first: false,
+                        last,
+                    }),
+                )
+            }
+        };
+        if let Some(m) = self.incoming.as_mut() {
+            m.chunked = Some(false);
+        }
+        self.ready = two;
+        Ok(Some(one))
+    }
+
+    /// The chunked frame in progress is complete; so is the message if it
+    /// was the last frame.
+    fn end_chunked_frame(&mut self, fin: bool) {
+        if let Some(m) = self.incoming.as_mut() {
+            m.frame_checked = false;
+        }
+        if fin {
+            self.end_message();
         }
     }
 
@@ -440,14 +694,25 @@ impl Decoder for MessageCodec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        if self.is_receiving_chunks() {
+            return Err(Error::ChunkedMessageInProgress);
+        }
         loop {
+            if let Some(m) = self.incoming {
+                if m.frame_checked && m.kind == DataKind::Text {
+                    // A text frame still arriving: its bytes are taken out
+                    // and validated as they come.
+                    match self.take_text(src)? {
+                        Some(message) => return Ok(Some(message)),
+                        None if self.incoming.is_some_and(|m| m.frame_checked) => return Ok(None),
+                        None => continue,
+                    }
+                }
+            }
             self.update_frame_limit();
             let frame = match self.frames.decode(src) {
                 Ok(Some(frame)) => frame,
-                Ok(None) => {
-                    self.check_partial(src)?;
-                    return Ok(None);
-                }
+                Ok(None) => return self.on_partial(src),
                 Err(e) => return Err(self.map_frame_error(e)),
             };
             if let Some(message) = self.on_frame(frame)? {
@@ -461,8 +726,9 @@ impl Decoder for MessageCodec {
             return Ok(Some(message));
         }
         if !src.is_empty() || !self.frames.is_between_frames() || self.incoming.is_some() {
+            let held = self.binary.len() + self.text.len();
             return Err(Error::Frame(tether_frame::Error::Truncated {
-                buffered: src.len() + self.incoming.as_ref().map_or(0, Assembly::len),
+                buffered: src.len() + held,
             }));
         }
         Ok(None)

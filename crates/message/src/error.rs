@@ -70,6 +70,11 @@ pub enum Error {
     /// Caller error: a streamed text message ended inside a code point.
     #[error("outgoing text ends inside a UTF-8 code point")]
     OutgoingIncompleteUtf8,
+
+    /// Caller error: a whole message was asked for while the message being
+    /// received is handed out in chunks (finish reading its chunks first).
+    #[error("a message is being received in chunks")]
+    ChunkedMessageInProgress,
 }
 
 pub use tether_frame::ErrorKind;
@@ -81,8 +86,14 @@ impl Error {
             Error::Frame(e) => e.kind(),
             Error::OutgoingFragmentOrder
             | Error::OutgoingInvalidUtf8 { .. }
-            | Error::OutgoingIncompleteUtf8 => ErrorKind::Caller,
-            _ => ErrorKind::Peer,
+            | Error::OutgoingIncompleteUtf8
+            | Error::ChunkedMessageInProgress => ErrorKind::Caller,
+            Error::UnexpectedContinuation
+            | Error::MessageInProgress
+            | Error::InvalidUtf8 { .. }
+            | Error::IncompleteUtf8
+            | Error::MessageTooBig { .. }
+            | Error::TooManyFragments { .. } => ErrorKind::Peer,
         }
     }
 
@@ -99,7 +110,8 @@ impl Error {
             }
             Error::OutgoingFragmentOrder
             | Error::OutgoingInvalidUtf8 { .. }
-            | Error::OutgoingIncompleteUtf8 => None,
+            | Error::OutgoingIncompleteUtf8
+            | Error::ChunkedMessageInProgress => None,
         }
     }
 }

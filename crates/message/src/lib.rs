@@ -46,7 +46,7 @@
 //! }
 //! assert_eq!(got, vec![Message::text("héllo wörld"), Message::Ping("p".into())]);
 //! ```
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -63,7 +63,6 @@ mod config;
 mod error;
 mod message;
 mod stream;
-mod utf8;
 
 pub use codec::{Fragment, MessageCodec};
 pub use config::MessageConfig;

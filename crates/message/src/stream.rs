@@ -3,10 +3,11 @@
 use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
-use tether_frame::{CloseFrame, FrameChunk, FrameStreamCodec, OpCode, Role, Utf8Bytes};
+use tether_frame::{
+    CloseFrame, FrameChunk, FrameStreamCodec, OpCode, Role, Utf8Bytes, Utf8Validator,
+};
 use tokio_util::codec::Decoder;
 
-use crate::utf8::{validated_piece, Utf8Validator};
 use crate::{DataKind, Error, Message, MessageConfig};
 
 /// A piece of a message from [`MessageStreamCodec`].
@@ -153,28 +154,19 @@ impl MessageStreamCodec {
     /// chunk was queued (a piece that only holds part of a code point queues
     /// nothing).
     fn text_chunk(&mut self, data: Bytes, first: bool, last: bool) -> Result<bool, Error> {
-        let mut carried = [0u8; 4];
-        let carried_len = self.utf8.pending().len();
-        for (slot, byte) in carried.iter_mut().zip(self.utf8.pending()) {
-            *slot = *byte;
-        }
-        let fed = self.utf8.feed(&data).map_err(|e| Error::InvalidUtf8 {
+        let pieces = self.utf8.feed_bytes(data).map_err(|e| Error::InvalidUtf8 {
             valid_up_to: e.valid_up_to,
         })?;
         if last && !self.utf8.is_complete() {
             return Err(Error::IncompleteUtf8);
         }
-        let body = data.slice(fed.head..fed.tail);
         let mut first = first;
         let mut queued = false;
-        if fed.carried_done {
+        if let Some(carried) = pieces.carried {
             // The carried code point is complete: hand it out on its own.
-            let mut whole = BytesMut::with_capacity(4);
-            whole.extend_from_slice(carried.get(..carried_len).unwrap_or_default());
-            whole.extend_from_slice(data.get(..fed.head).unwrap_or_default());
-            let is_last = last && body.is_empty();
+            let is_last = last && pieces.body.is_empty();
             self.ready.push_back(MessageChunk::Text {
-                data: validated_piece(whole.freeze()),
+                data: carried,
                 first,
                 last: is_last,
             });
@@ -184,9 +176,9 @@ impl MessageStreamCodec {
             first = false;
             queued = true;
         }
-        if !body.is_empty() || last {
+        if !pieces.body.is_empty() || last {
             self.ready.push_back(MessageChunk::Text {
-                data: validated_piece(body),
+                data: pieces.body,
                 first,
                 last,
             });

@@ -4,7 +4,7 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::{every_byte, join_stream, peer, run, wire};
+use common::{every_byte, join_stream, peer, run, wire, ChunkedCodec};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tether_frame::{Frame, OpCode, Role};
@@ -163,6 +163,7 @@ proptest! {
         items in proptest::collection::vec(item(), 0..10),
         chunk_lengths in proptest::collection::vec(1usize..1500, 1..40),
         client_to_server in any::<bool>(),
+        pattern in any::<u64>(),
     ) {
         let (sender, receiver) = role(client_to_server);
         let (frames, expected) = frames_and_messages(&items);
@@ -185,7 +186,15 @@ proptest! {
 
         let streamed = run(&mut MessageStreamCodec::new(receiver, MessageConfig::default()), &bytes, &cuts);
         prop_assert!(streamed.error.is_none(), "{:?}", streamed.error);
-        prop_assert_eq!(join_stream(&streamed.items), expected);
+        prop_assert_eq!(join_stream(&streamed.items), expected.clone());
+
+        // MessageCodec's own chunked delivery, always and switched in and
+        // out call by call (a message `decode` started is taken over).
+        for pattern in [u64::MAX, pattern] {
+            let chunked = run(&mut ChunkedCodec::new(MessageCodec::new(receiver), pattern), &bytes, &cuts);
+            prop_assert!(chunked.error.is_none(), "{:?}", chunked.error);
+            prop_assert_eq!(join_stream(&chunked.items), expected.clone());
+        }
     }
 
     #[test]

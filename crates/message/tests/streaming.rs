@@ -127,3 +127,144 @@ fn empty_messages_and_fragments_are_delivered() {
         vec![text(""), Message::Binary(Default::default())]
     );
 }
+
+/// `MessageCodec::decode_chunk`: the same chunked delivery as
+/// `MessageStreamCodec`, on the codec that also assembles whole messages.
+mod message_codec_chunks {
+    use super::*;
+    use common::ChunkedCodec;
+    use tether_message::MessageCodec;
+    use tokio_util::codec::Decoder;
+
+    fn chunked(pattern: u64) -> ChunkedCodec {
+        ChunkedCodec::new(MessageCodec::new(Role::Server), pattern)
+    }
+
+    #[test]
+    fn data_comes_out_as_it_arrives_without_holding_it() {
+        let payload = vec![0x5Au8; 100_000];
+        let wire = client_wire(&[data(OpCode::Binary, true, &payload)]);
+        let mut codec = MessageCodec::new(Role::Server);
+        let mut buf = BytesMut::new();
+        let mut got = 0;
+        for piece in wire.chunks(1000) {
+            buf.extend_from_slice(piece);
+            while let Some(chunk) = codec.decode_chunk(&mut buf).expect("valid") {
+                match chunk {
+                    MessageChunk::Binary { data, first, last } => {
+                        assert_eq!(first, got == 0);
+                        got += data.len();
+                        assert_eq!(last, got == payload.len());
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            // Nothing of the frame is held but a header not yet complete.
+            assert!(buf.len() < 14, "{}", buf.len());
+        }
+        assert_eq!(got, payload.len());
+    }
+
+    #[test]
+    fn a_message_decode_started_is_taken_over() {
+        let message = "fragments é€😀 ".repeat(20);
+        let bytes = message.as_bytes();
+        let wire = client_wire(&[
+            data(OpCode::Text, false, &bytes[..7]),
+            data(OpCode::Continuation, false, &bytes[7..18]),
+            data(OpCode::Continuation, true, &bytes[18..]),
+        ]);
+        let mut codec = MessageCodec::new(Role::Server);
+        let mut buf = BytesMut::from(&wire[..wire.len() - 5]);
+        // `decode` assembles the first two fragments and part of the third.
+        assert_eq!(codec.decode(&mut buf).expect("valid"), None);
+        assert!(codec.is_receiving_fragments() && !codec.is_receiving_chunks());
+        let mut chunks = Vec::new();
+        while let Some(chunk) = codec.decode_chunk(&mut buf).expect("valid") {
+            chunks.push(chunk);
+        }
+        assert!(codec.is_receiving_chunks());
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(Error::ChunkedMessageInProgress)
+        ));
+        buf.extend_from_slice(&wire[wire.len() - 5..]);
+        while let Some(chunk) = codec.decode_chunk(&mut buf).expect("valid") {
+            chunks.push(chunk);
+        }
+        assert_eq!(join_stream(&chunks), vec![text(&message)]);
+        // Whole messages again after the last chunk.
+        buf.extend_from_slice(&client_wire(&[data(OpCode::Text, true, b"next")]));
+        assert_eq!(codec.decode(&mut buf).expect("valid"), Some(text("next")));
+    }
+
+    #[test]
+    fn invalid_text_fails_fast_in_chunks() {
+        let mut wire = client_wire(&[data(OpCode::Text, false, "ok é".as_bytes())]);
+        wire.extend(client_wire(&[data(
+            OpCode::Continuation,
+            false,
+            b"\xe2\x28\xa1",
+        )]));
+        for pattern in [u64::MAX, 0xAAAA_AAAA_AAAA_AAAA] {
+            let out = run(&mut chunked(pattern), &wire, &every_byte(wire.len()));
+            let err = out.error.expect("error");
+            assert!(
+                matches!(err, Error::InvalidUtf8 { valid_up_to: 5 }),
+                "{err:?}"
+            );
+        }
+        // Fail-fast inside one large frame whose end never comes.
+        let mut frame = client_wire(&[data(OpCode::Text, true, &[b'a'; 4096])]);
+        frame[8 + 10] ^= 0xFF ^ 0x61; // byte 10 of the payload becomes 0xFF after unmasking
+        let mut codec = MessageCodec::new(Role::Server);
+        let mut buf = BytesMut::from(&frame[..200]);
+        let mut outcome = Ok(None);
+        for _ in 0..4 {
+            outcome = codec.decode_chunk(&mut buf);
+            if outcome.is_err() {
+                break;
+            }
+        }
+        assert!(
+            matches!(outcome, Err(Error::InvalidUtf8 { valid_up_to: 10 })),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn limits_apply_to_chunked_messages() {
+        let config = MessageConfig::default()
+            .with_max_message_size(1000)
+            .with_max_fragments(3);
+        let wire = client_wire(&[
+            data(OpCode::Binary, false, &[1; 600]),
+            data(OpCode::Continuation, true, &[2; 500]),
+        ]);
+        let mut codec = ChunkedCodec::new(
+            MessageCodec::with_config(Role::Server, config.clone()),
+            u64::MAX,
+        );
+        let err = run(&mut codec, &wire, &[]).error.expect("too big");
+        assert!(
+            matches!(
+                err,
+                Error::MessageTooBig {
+                    size: 1100,
+                    max: 1000
+                }
+            ),
+            "{err:?}"
+        );
+        let wire = client_wire(&[
+            data(OpCode::Binary, false, b"a"),
+            data(OpCode::Continuation, false, b"b"),
+            data(OpCode::Continuation, false, b"c"),
+            data(OpCode::Continuation, true, b"d"),
+        ]);
+        let mut codec =
+            ChunkedCodec::new(MessageCodec::with_config(Role::Server, config), u64::MAX);
+        let err = run(&mut codec, &wire, &[]).error.expect("too many");
+        assert!(matches!(err, Error::TooManyFragments { max: 3 }), "{err:?}");
+    }
+}

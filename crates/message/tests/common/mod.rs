@@ -198,3 +198,56 @@ pub(crate) fn join_stream(chunks: &[MessageChunk]) -> Vec<Message> {
     assert!(open.is_none(), "the stream ended inside a data message");
     out
 }
+
+/// `MessageCodec` used through `decode_chunk`, or switching between
+/// `decode` and `decode_chunk` call by call by the bits of `pattern` (bit
+/// set: `decode_chunk`), as an application that streams some messages and
+/// not others would; whole messages come out as single chunks, so
+/// [`join_stream`] gives the messages either way.
+pub(crate) struct ChunkedCodec {
+    pub(crate) codec: tether_message::MessageCodec,
+    pub(crate) pattern: u64,
+    calls: u32,
+}
+
+impl ChunkedCodec {
+    pub(crate) fn new(codec: tether_message::MessageCodec, pattern: u64) -> ChunkedCodec {
+        ChunkedCodec {
+            codec,
+            pattern,
+            calls: 0,
+        }
+    }
+}
+
+/// A whole message as the chunk stream carries it.
+pub(crate) fn as_chunk(message: Message) -> MessageChunk {
+    match message {
+        Message::Text(data) => MessageChunk::Text {
+            data,
+            first: true,
+            last: true,
+        },
+        Message::Binary(data) => MessageChunk::Binary {
+            data,
+            first: true,
+            last: true,
+        },
+        control => MessageChunk::Control(control),
+    }
+}
+
+impl Decoder for ChunkedCodec {
+    type Item = MessageChunk;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<MessageChunk>, Error> {
+        let chunk = self.pattern.rotate_right(self.calls) & 1 == 1;
+        self.calls = self.calls.wrapping_add(1);
+        if chunk || self.codec.is_receiving_chunks() {
+            self.codec.decode_chunk(src)
+        } else {
+            Ok(self.codec.decode(src)?.map(as_chunk))
+        }
+    }
+}
