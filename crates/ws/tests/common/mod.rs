@@ -1,11 +1,12 @@
 //! Helpers of the tether-ws integration tests: connected pairs over TCP on
-//! 127.0.0.1, and a raw client that writes frames by hand.
+//! 127.0.0.1, a raw client and a raw server that write frames by hand, and a
+//! reader of what either receives.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
-use bytes::BytesMut;
-use tether_frame::{Frame, FrameCodec, FrameConfig, Role};
+use bytes::{Bytes, BytesMut};
+use tether_frame::{Frame, FrameCodec, FrameConfig, FrameHeader, OpCode, Role};
 use tether_ws::{WebSocketConfig, WebSocketStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -62,7 +63,14 @@ impl RawClient {
     /// Connects and performs the handshake by hand; `extra` bytes (frames)
     /// go in the same write as the request.
     pub(crate) async fn connect(addr: &str, extra: &[u8]) -> RawClient {
-        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        RawClient::handshake(tcp, extra).await
+    }
+
+    /// Performs the handshake by hand over `tcp`, already connected (for a
+    /// socket with options, such as a small receive buffer); `extra` bytes
+    /// go in the same write as the request.
+    pub(crate) async fn handshake(mut tcp: TcpStream, extra: &[u8]) -> RawClient {
         let mut bytes = upgrade_request("/", "").into_bytes();
         bytes.extend_from_slice(extra);
         tcp.write_all(&bytes).await.expect("write");
@@ -81,14 +89,13 @@ impl RawClient {
 
     /// Reads an HTTP head (up to the blank line); the rest stays buffered.
     pub(crate) async fn read_head(&mut self) -> String {
-        loop {
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = self.buf.split_to(end + 4);
-                return String::from_utf8(head.to_vec()).expect("ascii head");
-            }
-            let n = self.tcp.read_buf(&mut self.buf).await.expect("read");
-            assert!(n > 0, "EOF before the end of the head");
-        }
+        read_head(&mut self.tcp, &mut self.buf).await
+    }
+
+    /// Reads frames until the connection ends (at most `limit`), checking
+    /// nothing: see [`Transcript`].
+    pub(crate) async fn read_until_eof(&mut self, limit: Duration) -> Transcript {
+        read_until_eof(&mut self.tcp, &mut self.buf, limit).await
     }
 
     /// Writes frames as a client (masked) would.
@@ -129,6 +136,227 @@ impl RawClient {
         }
         frames
     }
+}
+
+/// Reads an HTTP head from `tcp` after what is in `buf` (up to the blank
+/// line); the rest stays in `buf`.
+pub(crate) async fn read_head(tcp: &mut TcpStream, buf: &mut BytesMut) -> String {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = buf.split_to(end + 4);
+            return String::from_utf8(head.to_vec()).expect("ascii head");
+        }
+        let n = tcp.read_buf(buf).await.expect("read");
+        assert!(n > 0, "EOF before the end of the head");
+    }
+}
+
+/// A raw TCP server for a client under test: answers the upgrade by hand
+/// (101 with the `Sec-WebSocket-Accept` computed here, not by tether-ws),
+/// then writes frames as bytes and reads what the client sends.
+pub(crate) struct RawServer {
+    pub(crate) tcp: TcpStream,
+    pub(crate) buf: BytesMut,
+    /// The client's upgrade request head.
+    pub(crate) request: String,
+}
+
+impl RawServer {
+    /// Accepts one connection on `listener` and answers its upgrade request
+    /// with 101.
+    pub(crate) async fn accept(listener: &TcpListener) -> RawServer {
+        let (mut tcp, _) = listener.accept().await.expect("accept");
+        let mut buf = BytesMut::new();
+        let request = read_head(&mut tcp, &mut buf).await;
+        assert!(request.starts_with("GET "), "{request}");
+        let key = request
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case("sec-websocket-key")
+                    .then(|| value.trim().to_owned())
+            })
+            .expect("Sec-WebSocket-Key");
+        let answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {}\r\n\r\n",
+            websocket_accept(&key)
+        );
+        tcp.write_all(answer.as_bytes()).await.expect("write");
+        RawServer { tcp, buf, request }
+    }
+
+    /// Writes raw bytes (hand-built frames).
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) {
+        self.tcp.write_all(bytes).await.expect("write");
+    }
+
+    /// Reads frames until the connection ends (at most `limit`), checking
+    /// nothing: see [`Transcript`].
+    pub(crate) async fn read_until_eof(&mut self, limit: Duration) -> Transcript {
+        read_until_eof(&mut self.tcp, &mut self.buf, limit).await
+    }
+}
+
+/// `Sec-WebSocket-Accept` for `key` (RFC 6455 section 4.2.2): base64 of the
+/// SHA-1 of the key and the protocol's GUID. Computed here so that the raw
+/// server shares no code with the client under test.
+pub(crate) fn websocket_accept(key: &str) -> String {
+    use base64::Engine as _;
+    use sha1::{Digest, Sha1};
+    let mut hash = Sha1::new();
+    hash.update(key.as_bytes());
+    hash.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(hash.finalize())
+}
+
+/// The bytes of one frame built by hand, so that any header can be sent
+/// (reserved opcodes and bits, fragmented or long control frames, the wrong
+/// masking for the role): `first` is the first byte (FIN, RSV1-3, opcode),
+/// `declared` the payload length written in the header, which may be more
+/// than `payload` holds (a frame whose rest never comes), and `mask` the
+/// masking key (clients mask, servers do not).
+pub(crate) fn frame_bytes(
+    first: u8,
+    declared: u64,
+    mask: Option<[u8; 4]>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    let mut out = vec![first];
+    match declared {
+        0..=125 => out.push(mask_bit | declared as u8),
+        126..=0xFFFF => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(declared as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&declared.to_be_bytes());
+        }
+    }
+    match mask {
+        Some(key) => {
+            out.extend_from_slice(&key);
+            out.extend(payload.iter().zip(key.iter().cycle()).map(|(b, k)| b ^ k));
+        }
+        None => out.extend_from_slice(payload),
+    }
+    out
+}
+
+/// A frame as a raw peer read it: its header (with the masking key, if it
+/// had one) and its payload, unmasked.
+#[derive(Debug)]
+pub(crate) struct WireFrame {
+    pub(crate) header: FrameHeader,
+    pub(crate) payload: Bytes,
+}
+
+/// How the connection ended for a raw peer reading frames.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// EOF between frames.
+    Eof,
+    /// EOF inside a frame (`buffered` bytes of it had arrived).
+    EofInFrame { buffered: usize },
+    /// The read failed (a reset, for instance).
+    ReadError(std::io::ErrorKind),
+    /// Bytes that are not a frame header.
+    Malformed(String),
+    /// The connection was still open when the time ran out.
+    TimedOut,
+}
+
+/// Everything a raw peer read until the connection ended, unchecked: the
+/// tests decide what they expect.
+#[derive(Debug)]
+pub(crate) struct Transcript {
+    pub(crate) frames: Vec<WireFrame>,
+    pub(crate) end: End,
+}
+
+impl Transcript {
+    /// The Close frames read.
+    pub(crate) fn closes(&self) -> impl Iterator<Item = &WireFrame> {
+        self.frames
+            .iter()
+            .filter(|f| f.header.opcode == OpCode::Close)
+    }
+
+    /// A one-line account for failure messages: the frames (runs of the
+    /// same opcode collapsed, a Close with its payload), then the end.
+    pub(crate) fn summary(&self) -> String {
+        let mut parts: Vec<(String, usize)> = Vec::new();
+        for f in &self.frames {
+            let name = match f.header.opcode {
+                OpCode::Close => format!("Close {:02x?}", &f.payload[..]),
+                op => format!("{op:?}"),
+            };
+            match parts.last_mut() {
+                Some((last, n)) if *last == name => *n += 1,
+                _ => parts.push((name, 1)),
+            }
+        }
+        let frames: Vec<String> = parts
+            .into_iter()
+            .map(|(name, n)| if n == 1 { name } else { format!("{name} x{n}") })
+            .collect();
+        format!("read [{}] then {:?}", frames.join(", "), self.end)
+    }
+}
+
+/// Reads frames from `tcp` (after what is in `buf`) until the connection
+/// ends or `limit` passes. Frames are parsed with only the rules every
+/// frame obeys; masking is recorded, not enforced.
+pub(crate) async fn read_until_eof(
+    tcp: &mut TcpStream,
+    buf: &mut BytesMut,
+    limit: Duration,
+) -> Transcript {
+    let mut frames = Vec::new();
+    let end = tokio::time::timeout(limit, async {
+        loop {
+            match FrameHeader::parse(buf) {
+                Err(e) => return End::Malformed(format!("{e}")),
+                Ok(Some((header, len))) => {
+                    let Ok(payload_len) = usize::try_from(header.payload_len) else {
+                        return End::Malformed(format!("length {}", header.payload_len));
+                    };
+                    if buf.len() >= len + payload_len {
+                        let _ = buf.split_to(len);
+                        let mut payload = buf.split_to(payload_len);
+                        if let Some(key) = header.mask {
+                            for (b, k) in payload.iter_mut().zip(key.iter().cycle()) {
+                                *b ^= k;
+                            }
+                        }
+                        frames.push(WireFrame {
+                            header,
+                            payload: payload.freeze(),
+                        });
+                        continue;
+                    }
+                }
+                Ok(None) => {}
+            }
+            buf.reserve(64 << 10);
+            match tcp.read_buf(buf).await {
+                Ok(0) if buf.is_empty() => return End::Eof,
+                Ok(0) => {
+                    return End::EofInFrame {
+                        buffered: buf.len(),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return End::ReadError(e.kind()),
+            }
+        }
+    })
+    .await
+    .unwrap_or(End::TimedOut);
+    Transcript { frames, end }
 }
 
 /// Masks a whole frame for the wire with `FrameCodec` (client role).
