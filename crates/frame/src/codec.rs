@@ -257,6 +257,57 @@ impl FrameCodec {
         })
     }
 
+    /// Appends `frame` to `dst` for a write queue that copies small frames
+    /// and passes large payloads by reference: the header is appended, and
+    /// so is the payload if it has at most `copy_max` bytes (a client masks
+    /// the copy as it is made, never the caller's bytes); a larger payload
+    /// is returned, to be written right after `dst`'s new end (a server's
+    /// untouched; a client's masked in place if this `Bytes` is its buffer's
+    /// only handle, else a masked copy).
+    ///
+    /// # Errors
+    ///
+    /// As [`Frame::validate`]; `dst` is unchanged on error.
+    #[inline]
+    pub fn encode_frame_into(
+        &mut self,
+        frame: Frame,
+        dst: &mut BytesMut,
+        copy_max: usize,
+    ) -> Result<Option<Bytes>, Error> {
+        if frame.opcode.is_control() {
+            frame.validate()?;
+        }
+        let mask = self.outgoing_mask();
+        let header = frame.header(mask).encode();
+        let len = frame.payload.len();
+        if len <= copy_max {
+            dst.reserve(header.len() + len);
+            dst.extend_from_slice(&header);
+            let start = dst.len();
+            dst.extend_from_slice(&frame.payload);
+            if let (Some(key), Some(copy)) = (mask, dst.get_mut(start..)) {
+                apply_mask(copy, key, 0);
+            }
+            return Ok(None);
+        }
+        dst.extend_from_slice(&header);
+        Ok(Some(match mask {
+            None => frame.payload,
+            Some(key) => match frame.payload.try_into_mut() {
+                Ok(mut unique) => {
+                    apply_mask(&mut unique, key, 0);
+                    unique.freeze()
+                }
+                Err(shared) => {
+                    let mut copy = BytesMut::from(&shared[..]);
+                    apply_mask(&mut copy, key, 0);
+                    copy.freeze()
+                }
+            },
+        }))
+    }
+
     /// Writes `frame` with the masking key `key` (or unmasked with `None`)
     /// regardless of the role. For test vectors and tools; a connection
     /// should use the [`Encoder`] impl, which picks keys by role.

@@ -654,6 +654,125 @@ impl MessageCodec {
         Ok(())
     }
 
+    /// Encodes `message` for a write queue that copies small frames and
+    /// passes large payloads by reference: for each frame (fragmented per
+    /// [`MessageConfig::fragment_size`]), its header, and its payload when
+    /// at most `copy_max` bytes, are appended to `dst` (a client masks the
+    /// copy); then `frame_done(dst, payload)` is called, with the payload to
+    /// write right after `dst`'s end for a larger frame (as
+    /// [`FrameCodec::encode_frame_into`] returns it), so the queue can note
+    /// where the frame ends.
+    ///
+    /// # Errors
+    ///
+    /// As the [`Encoder<Message>`](#impl-Encoder<Message>-for-MessageCodec)
+    /// impl; nothing is written on error.
+    #[inline]
+    pub fn encode_into(
+        &mut self,
+        message: Message,
+        dst: &mut BytesMut,
+        copy_max: usize,
+        mut frame_done: impl FnMut(&mut BytesMut, Option<Bytes>),
+    ) -> Result<(), Error> {
+        let (opcode, payload) = match message {
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Ping(data) => return self.control_into(Frame::ping(data), dst, frame_done),
+            Message::Pong(data) => return self.control_into(Frame::pong(data), dst, frame_done),
+            Message::Close(close) => {
+                return self.control_into(Frame::close(close.as_ref())?, dst, frame_done)
+            }
+        };
+        if self.outgoing.is_some() {
+            return Err(Error::OutgoingFragmentOrder);
+        }
+        let size = self.config.fragment_size.unwrap_or(usize::MAX);
+        if payload.len() <= size {
+            // Data frames always validate: nothing can fail after the first.
+            let large =
+                self.frames
+                    .encode_frame_into(Frame::new(opcode, payload), dst, copy_max)?;
+            frame_done(dst, large);
+            return Ok(());
+        }
+        for frame in data_frames(opcode, payload, self.config.fragment_size) {
+            let large = self.frames.encode_frame_into(frame, dst, copy_max)?;
+            frame_done(dst, large);
+        }
+        Ok(())
+    }
+
+    /// As [`encode_into`](MessageCodec::encode_into), for one piece of a
+    /// streamed message, with the checks of the
+    /// [`Encoder<Fragment>`](#impl-Encoder<Fragment>-for-MessageCodec) impl.
+    ///
+    /// # Errors
+    ///
+    /// As that impl; nothing is written on error.
+    pub fn encode_fragment_into(
+        &mut self,
+        fragment: Fragment,
+        dst: &mut BytesMut,
+        copy_max: usize,
+        mut frame_done: impl FnMut(&mut BytesMut, Option<Bytes>),
+    ) -> Result<(), Error> {
+        let (frame, next) = self.fragment_frame(fragment)?;
+        let large = self.frames.encode_frame_into(frame, dst, copy_max)?;
+        frame_done(dst, large);
+        self.outgoing = next;
+        Ok(())
+    }
+
+    fn control_into(
+        &mut self,
+        frame: Frame,
+        dst: &mut BytesMut,
+        mut frame_done: impl FnMut(&mut BytesMut, Option<Bytes>),
+    ) -> Result<(), Error> {
+        let large = self.frames.encode_frame_into(frame, dst, usize::MAX)?;
+        frame_done(dst, large);
+        Ok(())
+    }
+
+    /// The frame of a streamed message's piece, after the order and UTF-8
+    /// checks, and the streaming state to keep once it is written.
+    #[allow(clippy::type_complexity)]
+    fn fragment_frame(
+        &self,
+        fragment: Fragment,
+    ) -> Result<(Frame, Option<(DataKind, Utf8Validator)>), Error> {
+        let (kind, validator, opcode, data, fin) = match (&self.outgoing, fragment) {
+            (None, Fragment::Start(kind, data)) => {
+                let opcode = match kind {
+                    DataKind::Text => OpCode::Text,
+                    DataKind::Binary => OpCode::Binary,
+                };
+                (kind, Utf8Validator::default(), opcode, data, false)
+            }
+            (Some((kind, validator)), Fragment::Continue(data)) => {
+                (*kind, validator.clone(), OpCode::Continuation, data, false)
+            }
+            (Some((kind, validator)), Fragment::End(data)) => {
+                (*kind, validator.clone(), OpCode::Continuation, data, true)
+            }
+            _ => return Err(Error::OutgoingFragmentOrder),
+        };
+        let mut validator = validator;
+        if kind == DataKind::Text {
+            validator
+                .feed(&data)
+                .map_err(|e| Error::OutgoingInvalidUtf8 {
+                    valid_up_to: e.valid_up_to,
+                })?;
+            if fin && !validator.is_complete() {
+                return Err(Error::OutgoingIncompleteUtf8);
+            }
+        }
+        let next = if fin { None } else { Some((kind, validator)) };
+        Ok((Frame::new(opcode, data).with_fin(fin), next))
+    }
+
     fn push_frame(
         &mut self,
         frame: Frame,
@@ -774,35 +893,9 @@ impl Encoder<Fragment> for MessageCodec {
     /// piece may end inside a code point that the next piece completes).
     /// Nothing is written on error, and the streamed message stays open.
     fn encode(&mut self, fragment: Fragment, dst: &mut BytesMut) -> Result<(), Error> {
-        let (kind, validator, opcode, data, fin) = match (&self.outgoing, fragment) {
-            (None, Fragment::Start(kind, data)) => {
-                let opcode = match kind {
-                    DataKind::Text => OpCode::Text,
-                    DataKind::Binary => OpCode::Binary,
-                };
-                (kind, Utf8Validator::default(), opcode, data, false)
-            }
-            (Some((kind, validator)), Fragment::Continue(data)) => {
-                (*kind, validator.clone(), OpCode::Continuation, data, false)
-            }
-            (Some((kind, validator)), Fragment::End(data)) => {
-                (*kind, validator.clone(), OpCode::Continuation, data, true)
-            }
-            _ => return Err(Error::OutgoingFragmentOrder),
-        };
-        let mut validator = validator;
-        if kind == DataKind::Text {
-            validator
-                .feed(&data)
-                .map_err(|e| Error::OutgoingInvalidUtf8 {
-                    valid_up_to: e.valid_up_to,
-                })?;
-            if fin && !validator.is_complete() {
-                return Err(Error::OutgoingIncompleteUtf8);
-            }
-        }
-        self.send_frame(Frame::new(opcode, data).with_fin(fin), dst)?;
-        self.outgoing = if fin { None } else { Some((kind, validator)) };
+        let (frame, next) = self.fragment_frame(fragment)?;
+        self.send_frame(frame, dst)?;
+        self.outgoing = next;
         Ok(())
     }
 }

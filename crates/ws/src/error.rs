@@ -47,11 +47,7 @@ impl Error {
         match self {
             Error::Io(_) => ErrorKind::Io,
             Error::Handshake(e) => e.kind(),
-            Error::Protocol(e) => match e.kind() {
-                tether_message::ErrorKind::Caller => ErrorKind::Caller,
-                tether_message::ErrorKind::Io => ErrorKind::Io,
-                _ => ErrorKind::Peer,
-            },
+            Error::Protocol(e) => e.kind(),
             Error::ConnectionClosed => ErrorKind::Caller,
             Error::IdleTimeout | Error::ResetWithoutClose => ErrorKind::Peer,
         }
@@ -61,24 +57,20 @@ impl Error {
     /// error (1002, 1007, 1009), or 1001 after an idle timeout.
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
-            Error::Protocol(e) if e.kind() != tether_message::ErrorKind::Caller => e.close_code(),
+            Error::Protocol(e) => e.close_code(),
             Error::IdleTimeout => Some(CloseCode::GoingAway),
-            _ => None,
+            Error::Io(_)
+            | Error::Handshake(_)
+            | Error::ConnectionClosed
+            | Error::ResetWithoutClose => None,
         }
     }
 }
 
-/// Who caused an [`Error`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The peer sent something invalid or behaved wrongly.
-    Peer,
-    /// The caller asked for something invalid (nothing was sent).
-    Caller,
-    /// The transport failed.
-    Io,
-}
+/// Who caused an [`Error`]: the peer, the caller or the transport (the
+/// same classification as the lower layers', so a protocol error keeps
+/// its kind).
+pub use tether_frame::ErrorKind;
 
 /// Why an opening handshake failed.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +133,14 @@ impl HandshakeError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             HandshakeError::InvalidUrl => ErrorKind::Caller,
-            _ => ErrorKind::Peer,
+            HandshakeError::Malformed
+            | HandshakeError::HeadTooLarge { .. }
+            | HandshakeError::TooManyHeaders { .. }
+            | HandshakeError::Timeout
+            | HandshakeError::Rejected(_)
+            | HandshakeError::Declined(_)
+            | HandshakeError::Refused { .. }
+            | HandshakeError::InvalidResponse(_) => ErrorKind::Peer,
         }
     }
 
@@ -155,7 +154,9 @@ impl HandshakeError {
             HandshakeError::Timeout => Some(StatusCode::REQUEST_TIMEOUT),
             HandshakeError::Rejected(p) => Some(p.status()),
             HandshakeError::Declined(s) => Some(*s),
-            _ => None,
+            HandshakeError::Refused { .. }
+            | HandshakeError::InvalidResponse(_)
+            | HandshakeError::InvalidUrl => None,
         }
     }
 }

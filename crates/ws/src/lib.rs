@@ -45,7 +45,7 @@
 //! # Ok(())
 //! # }
 //! ```
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -59,6 +59,7 @@
 
 mod config;
 mod connect;
+mod connection;
 mod error;
 pub mod handshake;
 #[cfg(feature = "hyper")]
@@ -72,14 +73,15 @@ pub use connect::{
     accept, accept_hdr_with_config, accept_with_config, client_handshake, connect,
     connect_with_config, Callback, MaybeTlsStream, NoCallback,
 };
+pub use connection::{AfterFlush, Connection};
 pub use error::{Error, ErrorKind, HandshakeError, RequestProblem, ResponseProblem};
 #[cfg(feature = "hyper")]
 pub use hyper_upgrade::{
     is_upgrade_request, upgrade, upgrade_with_config, HyperWebSocket, UpgradeFut,
 };
-pub use stream::WebSocketStream;
+pub use stream::{NextChunk, WebSocketStream};
 pub use tether_frame::{CloseCode, CloseFrame, Role, Utf8Bytes};
-pub use tether_message::{Message, MessageConfig};
+pub use tether_message::{DataKind, Fragment, Message, MessageChunk, MessageConfig};
 
 /// The HTTP types of the handshake (re-exported `http` crate).
 pub use http;

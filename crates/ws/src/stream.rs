@@ -1,22 +1,22 @@
-//! [`WebSocketStream`]: the connection after the opening handshake.
+//! [`WebSocketStream`]: the connection after the opening handshake, a thin
+//! tokio adapter over the sans-IO [`Connection`].
 
-use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_sink::Sink;
-use tether_frame::{CloseCode, CloseFrame, EncodedFrame, Frame, Role};
-use tether_message::{Message, MessageCodec};
+use tether_frame::{CloseCode, CloseFrame, Role};
+use tether_message::{DataKind, Fragment, Message, MessageChunk};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
-use tokio_util::codec::Decoder;
 
-use crate::{Error, WebSocketConfig};
+use crate::connection::AfterFlush;
+use crate::{Connection, Error, WebSocketConfig};
 
 /// Bytes read into a stack buffer when the connection holds no read buffer
 /// (an idle connection keeps none).
@@ -38,7 +38,18 @@ const MAX_SLICES: usize = 64;
 /// section 5.5.3 allows); the ping is still handed to the application. A
 /// peer that breaks the protocol gets a Close with the mapped code (1002,
 /// 1007, 1009), the connection is closed, and `next()` yields the error
-/// once, then `None`.
+/// once, then `None`. The error is yielded only once that Close has been
+/// written and the transport shut down (or the close timeout has passed),
+/// so an application that stops at the first error, as
+/// `while let Some(m) = ws.next().await { m?; ... }` does, still tells the
+/// peer why.
+///
+/// [`next_chunk`](WebSocketStream::next_chunk) receives the data of a
+/// message in chunks as they arrive instead (text on code point
+/// boundaries, same UTF-8 rules and limits), so a message of any size
+/// within [`MessageConfig::max_message_size`](tether_message::MessageConfig::max_message_size)
+/// is forwarded without being held; whole and chunked receiving can be
+/// mixed message by message.
 ///
 /// # Sending
 ///
@@ -51,7 +62,14 @@ const MAX_SLICES: usize = 64;
 /// before it. `flush` returns once every queued frame
 /// has been handed to the transport and the transport has flushed. Nothing
 /// is sent after a Close: later sends fail with
-/// [`Error::ConnectionClosed`].
+/// [`Error::ConnectionClosed`]. Frames of up to 2 KiB are copied into one
+/// write buffer (masked on the way for a client), so a burst of small
+/// messages is one write; larger payloads are written from their own
+/// buffers (a vectored write) without a copy.
+///
+/// [`send_fragment`](WebSocketStream::send_fragment) and
+/// [`send_stream`](WebSocketStream::send_stream) send one message from
+/// pieces as they come, each piece a frame on the wire at once.
 ///
 /// # Closing (RFC 6455 section 7)
 ///
@@ -60,10 +78,14 @@ const MAX_SLICES: usize = 64;
 /// | the peer's Close arrives | it is echoed (same code; none if it had none), `next()` yields `Message::Close`, then the server closes TCP / the client waits for the server to close it (at most [`close_timeout`](WebSocketConfig::close_timeout)), then `next()` yields `None` |
 /// | the application sends `Message::Close` | no more sends; `next()` goes on yielding messages until the peer's Close (or `close_timeout`), then as above |
 /// | `close()` (`Sink::poll_close`) | sends Close 1000 if none was sent, waits for the peer's Close (discarding data that arrives meanwhile) at most `close_timeout`, then closes the transport |
-/// | a protocol error | Close with the mapped code, transport closed without waiting |
+/// | a protocol error, the idle timeout | Close with the mapped code (1001 for the idle timeout) written, transport closed without waiting for the peer, then `next()` yields the error |
 /// | the transport ends without a Close | `next()` yields [`Error::ResetWithoutClose`] (close code 1006 in RFC terms), then `None` |
 ///
 /// # Tasks, cancellation, timers
+///
+/// The protocol itself lives in [`Connection`], a sans-IO state machine;
+/// this type owns the transport and one timer, and moves bytes between
+/// them.
 ///
 /// The stream can be split into a reading and a writing half for two tasks
 /// with `futures::StreamExt::split`. Both are cancel safe: all state lives
@@ -82,34 +104,16 @@ const MAX_SLICES: usize = 64;
 /// the transport's own state.
 pub struct WebSocketStream<S> {
     io: S,
-    /// Decodes received frames into messages, and encodes outgoing
-    /// messages into frames (its frame codec picks the masking by role).
-    codec: MessageCodec,
-    /// What is kept of the configuration (the message limits live in the
-    /// codecs; the handshake's are not needed any more).
-    write_buffer_size: usize,
-    close_timeout: Duration,
-    read_buf: BytesMut,
-    writes: WriteQueue,
-    /// The payload of the latest ping not yet answered.
-    pong: Option<Bytes>,
-    close_sent: bool,
-    close_received: bool,
-    /// The close was a failure (protocol error, idle timeout): close the
-    /// transport without waiting for the peer's Close.
-    failed: bool,
-    /// The transport's read side ended.
-    eof: bool,
-    /// The transport was shut down; nothing more happens.
-    done: bool,
-    /// When the close handshake or the final TCP close is given up on.
-    close_deadline: Option<Pin<Box<Sleep>>>,
-    keepalive: Option<Timer>,
-    idle: Option<Timer>,
-    /// Bytes were read since the idle timer last fired.
-    idle_active: bool,
-    /// Bytes were read since the keepalive timer last fired.
-    keepalive_active: bool,
+    conn: Connection,
+    /// The timer for the connection's next deadline, created when first
+    /// needed.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The deadline `timer` is set to.
+    deadline: Option<Instant>,
+    /// An error to yield once the Close it caused is written.
+    error: Option<Error>,
+    /// The end of the stream was yielded (after an error or the close).
+    finished: bool,
     /// The tasks waiting for the transport to take more bytes: the reading
     /// and the writing half of a split stream may be different tasks, and
     /// a transport keeps a single write waker, so it is given `write_waker`,
@@ -163,43 +167,73 @@ impl Wake for WriteWaiters {
     }
 }
 
-struct Timer {
-    sleep: Pin<Box<Sleep>>,
-    period: Duration,
-}
-
-impl Timer {
-    fn new(period: Duration) -> Timer {
-        Timer {
-            sleep: Box::pin(tokio::time::sleep(period)),
-            period,
-        }
-    }
-
-    /// Whether the timer fired; re-arms it if so.
-    fn fired(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.sleep.as_mut().poll(cx).is_ready() {
-            let next = Instant::now() + self.period;
-            self.sleep.as_mut().reset(next);
-            // Register the new deadline.
-            let _ = self.sleep.as_mut().poll(cx);
-            true
-        } else {
-            false
-        }
-    }
-}
-
-use std::future::Future as _;
-
 impl<S> std::fmt::Debug for WebSocketStream<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebSocketStream")
-            .field("role", &self.codec.frame_codec().role())
-            .field("close_sent", &self.close_sent)
-            .field("close_received", &self.close_received)
-            .field("queued", &self.writes.queued)
+            .field("connection", &self.conn)
             .finish_non_exhaustive()
+    }
+}
+
+/// What the reading side produces: whole messages or chunks.
+trait Receive: Sized {
+    fn poll(conn: &mut Connection) -> Result<Option<Self>, Error>;
+}
+
+impl Receive for Message {
+    #[inline]
+    fn poll(conn: &mut Connection) -> Result<Option<Message>, Error> {
+        conn.poll_message()
+    }
+}
+
+impl Receive for MessageChunk {
+    #[inline]
+    fn poll(conn: &mut Connection) -> Result<Option<MessageChunk>, Error> {
+        conn.poll_chunk()
+    }
+}
+
+impl<S> WebSocketStream<S> {
+    /// The subprotocol agreed in the handshake, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The role of this end.
+    pub fn role(&self) -> Role {
+        self.conn.role()
+    }
+
+    /// The message limits in force.
+    pub fn message_config(&self) -> &tether_message::MessageConfig {
+        self.conn.message_config()
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport, mutably (reading or writing it directly corrupts the
+    /// connection).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The sans-IO connection state underneath.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Whether a Close has been sent.
+    pub fn is_close_sent(&self) -> bool {
+        self.conn.is_close_sent()
+    }
+
+    /// Bytes of frames queued and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.conn.queued_bytes()
     }
 }
 
@@ -214,28 +248,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         config: WebSocketConfig,
         read_ahead: BytesMut,
     ) -> Self {
-        let codec = MessageCodec::with_config(role, config.message.clone());
-        let keepalive = config.ping_interval.map(Timer::new);
-        let idle = config.idle_timeout.map(Timer::new);
         let waiting = Arc::new(WriteWaiters::default());
         WebSocketStream {
             io,
-            codec,
-            write_buffer_size: config.write_buffer_size,
-            close_timeout: config.close_timeout,
-            read_buf: read_ahead,
-            writes: WriteQueue::default(),
-            pong: None,
-            close_sent: false,
-            close_received: false,
-            failed: false,
-            eof: false,
-            done: false,
-            close_deadline: None,
-            keepalive,
-            idle,
-            idle_active: false,
-            keepalive_active: false,
+            conn: Connection::new(role, &config, read_ahead),
+            timer: None,
+            deadline: None,
+            error: None,
+            finished: false,
             waiting: Arc::clone(&waiting),
             write_waker: Waker::from(waiting),
             protocol: None,
@@ -248,480 +268,396 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self
     }
 
-    /// The subprotocol agreed in the handshake, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref()
-    }
-
-    /// The role of this end.
-    pub fn role(&self) -> Role {
-        self.codec.frame_codec().role()
-    }
-
-    /// The message limits in force.
-    pub fn message_config(&self) -> &tether_message::MessageConfig {
-        self.codec.config()
-    }
-
-    /// The transport.
-    pub fn get_ref(&self) -> &S {
-        &self.io
-    }
-
-    /// The transport, mutably (reading or writing it directly corrupts the
-    /// connection).
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.io
-    }
-
-    /// Whether a Close has been sent.
-    pub fn is_close_sent(&self) -> bool {
-        self.close_sent
-    }
-
-    /// Bytes of frames queued and not yet written.
-    pub fn queued_bytes(&self) -> usize {
-        self.writes.queued
-    }
-
-    // ----- sending -----
-
-    fn queue_control(&mut self, frame: Frame) -> Result<(), Error> {
-        let encoded = self
-            .codec
-            .frame_codec_mut()
-            .encode_frame(frame)
-            .map_err(tether_message::Error::Frame)?;
-        self.writes.push_control(encoded);
-        Ok(())
-    }
-
-    /// Queues a Close behind every queued data frame (it ends the stream:
-    /// nothing may follow it), and stops answering pings.
-    fn queue_close(&mut self, close: Option<&CloseFrame>) -> Result<(), Error> {
-        let frame = Frame::close(close).map_err(tether_message::Error::Frame)?;
-        let encoded = self
-            .codec
-            .frame_codec_mut()
-            .encode_frame(frame)
-            .map_err(tether_message::Error::Frame)?;
-        self.writes.push_data(encoded);
-        self.close_sent = true;
-        self.pong = None;
-        self.arm_close_deadline();
-        Ok(())
-    }
-
-    fn arm_close_deadline(&mut self) {
-        if self.close_deadline.is_none() {
-            self.close_deadline = Some(Box::pin(tokio::time::sleep(self.close_timeout)));
-        }
-    }
-
-    fn queue_message(&mut self, message: Message) -> Result<(), Error> {
-        if self.close_sent {
-            return Err(Error::ConnectionClosed);
-        }
-        match message {
-            Message::Ping(p) => self.queue_control(Frame::ping(p)),
-            Message::Pong(p) => self.queue_control(Frame::pong(p)),
-            Message::Close(c) => self.queue_close(c.as_ref()),
-            data => {
-                // Fragmented per the message config, payloads not copied.
-                let writes = &mut self.writes;
-                self.codec
-                    .encode_frames(data, |frame| writes.push_data(frame))
-                    .map_err(Error::Protocol)
-            }
-        }
-    }
+    // ----- writing -----
 
     /// Writes queued frames until the queue is empty or the transport is
     /// full. `side` says who is polling; the transport is polled with the
     /// waker that wakes both sides.
+    #[inline]
     fn poll_write_queue(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
-        if self.writes.is_empty() && self.pong.is_none() {
+        if !self.conn.wants_write() {
             // Nothing to write (the common case on the reading side): no
             // waker to register, no lock taken.
             return Poll::Ready(Ok(()));
         }
         self.waiting.register(side, cx.waker());
         let mut wcx = Context::from_waker(&self.write_waker);
-        let result = loop {
-            // The pending pong goes into the queue only when it is next to
-            // be written; until then a newer ping replaces it.
-            if self.pong.is_some() && self.writes.control_is_next() {
-                if let Some(payload) = self.pong.take().filter(|_| !self.close_sent) {
-                    let pong = self
-                        .codec
-                        .frame_codec_mut()
-                        .encode_frame(Frame::pong(payload));
-                    if let Ok(encoded) = pong {
-                        self.writes.push_control(encoded);
+        loop {
+            let (chunk, only) = self.conn.transmit_chunk();
+            let written = if only {
+                // One contiguous run (small frames): a plain write.
+                Pin::new(&mut self.io).poll_write(&mut wcx, chunk)
+            } else {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let n = self.conn.transmit(&mut slices);
+                let slices = slices.get(..n).unwrap_or_default();
+                Pin::new(&mut self.io).poll_write_vectored(&mut wcx, slices)
+            };
+            match written {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.conn.advance_transmit(n);
+                    if !self.conn.wants_write() {
+                        return Poll::Ready(Ok(()));
                     }
                 }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
             }
-            if self.writes.is_empty() {
-                break Poll::Ready(Ok(()));
-            }
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let n = self.writes.slices(&mut slices);
-            let slices = slices.get(..n).unwrap_or_default();
-            match Pin::new(&mut self.io).poll_write_vectored(&mut wcx, slices) {
-                Poll::Ready(Ok(0)) => {
-                    break Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-                }
-                Poll::Ready(Ok(written)) => self.writes.advance(written),
-                Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
-                Poll::Pending => break Poll::Pending,
-            }
-        };
-        if self.writes.is_empty() {
-            self.writes.release();
         }
-        result
     }
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         std::task::ready!(self.poll_write_queue(cx, side))?;
+        self.waiting.register(side, cx.waker());
         let mut wcx = Context::from_waker(&self.write_waker);
         Pin::new(&mut self.io).poll_flush(&mut wcx)
     }
 
-    // ----- receiving -----
+    // ----- reading -----
 
-    /// Reads more bytes into the read buffer; `Ok(0)` at end of stream.
+    /// Reads more bytes into the connection's read buffer; `Ok(0)` at end
+    /// of stream.
+    #[inline]
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.read_buf.capacity() - self.read_buf.len() == 0 && self.read_buf.is_empty() {
+        let buf = self.conn.read_buffer();
+        if buf.capacity() == 0 {
+            // Idle: no buffer until bytes arrive.
             let mut stack = [0u8; STACK_READ];
             let mut rb = ReadBuf::new(&mut stack);
             std::task::ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb))?;
             let filled = rb.filled();
-            self.read_buf.extend_from_slice(filled);
+            self.conn.receive(filled);
             return Poll::Ready(Ok(filled.len()));
         }
-        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-            self.read_buf.reserve(READ_CHUNK);
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
         }
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf)
+        let n = std::task::ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut self.io),
+            cx,
+            buf
+        ))?;
+        self.conn.handle_read(n);
+        Poll::Ready(Ok(n))
     }
 
-    /// Fails the connection: queues a Close with `code` (unless one was
-    /// sent) and marks it failed, so it closes without waiting.
-    fn fail(&mut self, code: Option<CloseCode>) {
-        if !self.close_sent {
-            // Failing the connection: queued data that has not started to go
-            // out is dropped, so the Close goes next.
-            self.writes.drop_unstarted_data();
-            let close = code.map(|c| CloseFrame::new(c, ""));
-            let _ = self.queue_close(close.as_ref());
+    // ----- time -----
+
+    /// Polls the timer of the connection's next deadline (re-armed if the
+    /// connection started a timer); on expiry lets the connection act and
+    /// returns `true`.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.conn.timers_changed() {
+            self.deadline = self
+                .conn
+                .poll_timeout(Instant::now().into_std())
+                .map(Instant::from_std);
         }
-        self.failed = true;
+        let Some(deadline) = self.deadline else {
+            return false;
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        if timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.conn.handle_timeout(Instant::now().into_std());
+        self.deadline = self
+            .conn
+            .poll_timeout(Instant::now().into_std())
+            .map(Instant::from_std);
+        true
     }
 
-    /// Drives the end of the connection after the close handshake (or a
-    /// failure): flush, then close the transport (a client first waits for
-    /// the server to close, at most until the deadline). Ready when done.
+    /// Drives the end of the connection after the close handshake or a
+    /// failure: writes what is queued (the Close), then closes the
+    /// transport (a client first waits for the server to close it). Bounded
+    /// by the close timeout. Ready when done.
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.done {
-            return Poll::Ready(());
-        }
-        let timed_out = self
-            .close_deadline
-            .as_mut()
-            .is_some_and(|d| d.as_mut().poll(cx).is_ready());
-        match self.poll_flush_all(cx, Side::Reader) {
-            Poll::Ready(Ok(())) => {}
-            Poll::Ready(Err(_)) => {
-                self.done = true;
-                return Poll::Ready(());
-            }
-            Poll::Pending if !timed_out => return Poll::Pending,
-            Poll::Pending => {}
-        }
-        let wait_for_server =
-            self.role() == Role::Client && !self.failed && !self.eof && !timed_out;
-        if wait_for_server {
-            // RFC 6455 section 7.1.1: the server closes TCP first.
-            loop {
-                match self.poll_fill(cx) {
-                    Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
-                        self.eof = true;
-                        break;
-                    }
-                    Poll::Ready(Ok(_)) => self.read_buf.clear(),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-        }
-        self.waiting.register(Side::Reader, cx.waker());
-        let mut wcx = Context::from_waker(&self.write_waker);
-        match Pin::new(&mut self.io).poll_shutdown(&mut wcx) {
-            Poll::Pending if !timed_out => Poll::Pending,
-            _ => {
-                self.done = true;
-                self.read_buf = BytesMut::new();
-                Poll::Ready(())
-            }
-        }
-    }
-
-    /// Keepalive and idle timers: whether the connection must fail now.
-    ///
-    /// Each timer fires once per period; it acts only if nothing was read
-    /// during the period that just ended, so a ping goes out after one to
-    /// two periods of silence and the idle timeout hits after one to two
-    /// timeouts, without touching a timer on every read.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
-        if let Some(idle) = self.idle.as_mut() {
-            if idle.fired(cx) && !std::mem::take(&mut self.idle_active) {
-                self.fail(Some(CloseCode::GoingAway));
-                return Err(Error::IdleTimeout);
-            }
-        }
-        let ping = self
-            .keepalive
-            .as_mut()
-            .is_some_and(|k| k.fired(cx) && !std::mem::take(&mut self.keepalive_active));
-        if ping && !self.close_sent {
-            let _ = self.queue_control(Frame::ping(Bytes::new()));
-            let _ = self.poll_write_queue(cx, Side::Reader);
-        }
-        Ok(())
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
-    type Item = Result<Message, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
         loop {
-            if this.done {
-                return Poll::Ready(None);
+            match self.conn.after_flush() {
+                AfterFlush::Closed => {
+                    self.conn.release_buffers();
+                    return Poll::Ready(());
+                }
+                AfterFlush::Continue => return Poll::Ready(()),
+                AfterFlush::ReadToEnd | AfterFlush::Shutdown => {}
             }
-            if this.failed || this.close_received || (this.close_sent && this.eof) {
-                std::task::ready!(this.poll_finish(cx));
-                return Poll::Ready(None);
-            }
-            if this.close_sent {
-                // Waiting for the peer's Close, at most until the deadline.
-                let expired = this
-                    .close_deadline
-                    .as_mut()
-                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
-                if expired {
-                    this.failed = true;
+            match self.poll_flush_all(cx, Side::Reader) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => {
+                    self.conn.handle_transport_error();
                     continue;
                 }
-            }
-            // Answer pings and write queued control frames as we go.
-            let _ = this.poll_write_queue(cx, Side::Reader);
-            match this.codec.decode(&mut this.read_buf) {
-                Ok(Some(message)) => {
-                    match &message {
-                        Message::Ping(p) if !this.close_sent => {
-                            this.pong = Some(p.clone());
-                            let _ = this.poll_write_queue(cx, Side::Reader);
-                        }
-                        Message::Close(close) => {
-                            this.close_received = true;
-                            if !this.close_sent {
-                                // Echo the status code (RFC 6455 5.5.1).
-                                let echo = close.as_ref().map(|c| CloseFrame::new(c.code, ""));
-                                let _ = this.queue_close(echo.as_ref());
-                            }
-                            this.arm_close_deadline();
-                            let _ = this.poll_write_queue(cx, Side::Reader);
-                        }
-                        _ => {}
-                    }
-                    return Poll::Ready(Some(Ok(message)));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    this.fail(e.close_code());
-                    return Poll::Ready(Some(Err(Error::Protocol(e))));
-                }
-            }
-            if this.eof {
-                return match this.codec.decode_eof(&mut this.read_buf) {
-                    Ok(Some(message)) => Poll::Ready(Some(Ok(message))),
-                    _ => {
-                        this.failed = true;
-                        Poll::Ready(Some(Err(Error::ResetWithoutClose)))
-                    }
-                };
-            }
-            if let Err(e) = this.poll_timers(cx) {
-                return Poll::Ready(Some(Err(e)));
-            }
-            match this.poll_fill(cx) {
-                Poll::Ready(Ok(0)) => this.eof = true,
-                Poll::Ready(Ok(_)) => {
-                    this.idle_active = true;
-                    this.keepalive_active = true;
-                }
-                Poll::Ready(Err(e)) => {
-                    this.failed = true;
-                    this.done = true;
-                    return Poll::Ready(Some(Err(Error::Io(e))));
-                }
                 Poll::Pending => {
-                    if this.read_buf.is_empty() {
-                        // Idle: keep no read buffer (an empty one may still
-                        // hold a reference to a large allocation).
-                        this.read_buf = BytesMut::new();
-                        this.codec.release_buffers();
+                    if self.poll_deadline(cx) {
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
+            }
+            if self.conn.after_flush() == AfterFlush::ReadToEnd {
+                // RFC 6455 section 7.1.1: the server closes TCP first.
+                match self.poll_fill(cx) {
+                    Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => self.conn.handle_eof(),
+                    Poll::Ready(Ok(_)) => self.conn.read_buffer().clear(),
+                    Poll::Pending => {
+                        if self.poll_deadline(cx) {
+                            continue;
+                        }
+                        return Poll::Pending;
+                    }
+                }
+                continue;
+            }
+            self.waiting.register(Side::Reader, cx.waker());
+            let mut wcx = Context::from_waker(&self.write_waker);
+            match Pin::new(&mut self.io).poll_shutdown(&mut wcx) {
+                Poll::Ready(_) => self.conn.handle_shutdown(),
+                Poll::Pending => {
+                    if self.poll_deadline(cx) {
+                        continue;
                     }
                     return Poll::Pending;
                 }
             }
         }
     }
+
+    /// The reading loop shared by `poll_next` and `poll_next_chunk`.
+    fn poll_receive<T: Receive>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, Error>>> {
+        loop {
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            if self.error.is_none() {
+                // Answer pings and write queued control frames as we go (a
+                // write error shows up as a read error or end of stream).
+                let _ = self.poll_write_queue(cx, Side::Reader);
+                match T::poll(&mut self.conn) {
+                    Ok(Some(item)) => {
+                        let _ = self.poll_write_queue(cx, Side::Reader);
+                        return Poll::Ready(Some(Ok(item)));
+                    }
+                    Ok(None) => {}
+                    Err(e) if e.kind() == crate::ErrorKind::Caller => {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            if self.error.is_some() || !self.conn.is_receiving() {
+                // Failed or closing: the Close goes out before the error or
+                // the end is reported.
+                std::task::ready!(self.poll_finish(cx));
+                self.finished = true;
+                return Poll::Ready(self.error.take().map(Err));
+            }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => self.conn.handle_eof(),
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => {
+                    self.conn.handle_transport_error();
+                    self.finished = true;
+                    return Poll::Ready(Some(Err(Error::Io(e))));
+                }
+                Poll::Pending => {
+                    if self.poll_deadline(cx) {
+                        continue;
+                    }
+                    // Idle: keep no buffers.
+                    self.conn.release_buffers();
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// Polls for the next piece of a message: a chunk of a data message as
+    /// it arrives, or a whole control message; see
+    /// [`next_chunk`](WebSocketStream::next_chunk).
+    pub fn poll_next_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<MessageChunk, Error>>> {
+        self.poll_receive(cx)
+    }
+
+    /// The next piece of a message, handed out as it arrives: a chunk of a
+    /// text (validated, on code point boundaries) or binary message, with
+    /// `first`/`last` marking the message's start and end, or a whole
+    /// control message (pings are answered as with `next()`). No message is
+    /// assembled, so a message of any size within the limits is forwarded
+    /// through about one read's worth of memory. A message that `next()`
+    /// had started receiving continues here; once a message has started in
+    /// chunks, read it to its last chunk before calling `next()` again (else
+    /// `next()` yields a caller error). Cancel safe.
+    ///
+    /// ```no_run
+    /// # async fn forward(
+    /// #     mut from: tether_ws::WebSocketStream<tokio::net::TcpStream>,
+    /// #     mut to: tether_ws::WebSocketStream<tokio::net::TcpStream>,
+    /// # ) -> Result<(), tether_ws::Error> {
+    /// use tether_ws::{Fragment, MessageChunk};
+    /// while let Some(chunk) = from.next_chunk().await {
+    ///     match chunk? {
+    ///         MessageChunk::Binary { data, first, last } => {
+    ///             let piece = match (first, last) {
+    ///                 (true, _) => Fragment::Start(tether_ws::DataKind::Binary, data),
+    ///                 (false, false) => Fragment::Continue(data),
+    ///                 (false, true) => Fragment::End(data),
+    ///             };
+    ///             to.send_fragment(piece).await?;
+    ///             if first && last {
+    ///                 to.send_fragment(Fragment::End(Default::default())).await?;
+    ///             }
+    ///         }
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As `next()`.
+    pub fn next_chunk(&mut self) -> NextChunk<'_, S> {
+        NextChunk { stream: self }
+    }
+
+    // ----- sending pieces -----
+
+    /// Queues one piece of a message sent in several frames, once the write
+    /// queue has room, and writes it out (with anything queued before it):
+    /// each piece is a frame on the wire as soon as the transport takes it.
+    /// Pongs and other control frames still go out between pieces.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] after a Close; caller errors for pieces
+    /// out of order (`Start` while a message is open, `Continue`/`End`
+    /// while none is) or text that is not UTF-8 (a piece may end inside a
+    /// code point that the next completes); nothing is queued on error, and
+    /// a streamed message stays open until its `End`. I/O errors.
+    pub async fn send_fragment(&mut self, fragment: Fragment) -> Result<(), Error> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_ready(cx)).await?;
+        self.conn.send_fragment(fragment)?;
+        std::future::poll_fn(|cx| self.poll_flush_all(cx, Side::Writer))
+            .await
+            .map_err(Error::Io)
+    }
+
+    /// Sends one message of `kind` from a stream of pieces, each piece a
+    /// frame on the wire as it comes (then an empty final frame), without
+    /// holding the message: a gigabyte file or another connection's chunks
+    /// pass through in constant memory. Text pieces may cut code points;
+    /// the text as a whole must be UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_fragment`](WebSocketStream::send_fragment), and the first
+    /// error of `pieces`, after which the message stays open: end it with
+    /// `send_fragment(Fragment::End(..))`, or close the connection.
+    pub async fn send_stream<P, E>(&mut self, kind: DataKind, pieces: P) -> Result<(), Error>
+    where
+        P: Stream<Item = Result<Bytes, E>>,
+        Error: From<E>,
+    {
+        let mut pieces = std::pin::pin!(pieces);
+        let mut started = false;
+        while let Some(piece) = std::future::poll_fn(|cx| pieces.as_mut().poll_next(cx)).await {
+            let piece = piece?;
+            let fragment = if started {
+                Fragment::Continue(piece)
+            } else {
+                Fragment::Start(kind, piece)
+            };
+            started = true;
+            self.send_fragment(fragment).await?;
+        }
+        if !started {
+            self.send_fragment(Fragment::Start(kind, Bytes::new()))
+                .await?;
+        }
+        self.send_fragment(Fragment::End(Bytes::new())).await
+    }
+}
+
+/// The future of [`WebSocketStream::next_chunk`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct NextChunk<'a, S> {
+    stream: &'a mut WebSocketStream<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Future for NextChunk<'_, S> {
+    type Output = Option<Result<MessageChunk, Error>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.stream.poll_next_chunk(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
+    type Item = Result<Message, Error>;
+
+    #[inline]
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_receive(cx)
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     type Error = Error;
 
+    #[inline]
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
-        if this.close_sent || this.done {
+        if this.conn.is_close_sent() || this.conn.is_closed() {
             return Poll::Ready(Err(Error::ConnectionClosed));
         }
-        if this.writes.queued >= this.write_buffer_size {
+        if this.conn.is_write_buffer_full() {
             match this.poll_write_queue(cx, Side::Writer) {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
                 Poll::Ready(Ok(())) => {}
-                Poll::Pending if this.writes.queued >= this.write_buffer_size => {
-                    return Poll::Pending
-                }
+                Poll::Pending if this.conn.is_write_buffer_full() => return Poll::Pending,
                 Poll::Pending => {}
             }
         }
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
-        if self.done {
-            return Err(Error::ConnectionClosed);
-        }
-        self.queue_message(message)
+        self.conn.send(message)
     }
 
+    #[inline]
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.poll_flush_all(cx, Side::Writer).map_err(Error::Io)
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = &mut *self;
-        if !this.close_sent && !this.done {
-            this.queue_close(Some(&CloseFrame::new(CloseCode::Normal, "")))?;
+        if !this.conn.is_close_sent() && !this.conn.is_closed() {
+            this.conn
+                .send(Message::Close(Some(CloseFrame::new(CloseCode::Normal, ""))))?;
         }
-        // Wait for the peer's Close, discarding what arrives before it.
-        while !this.close_received && !this.failed && !this.done && !this.eof {
-            match Pin::new(&mut *this).poll_next(cx) {
+        // Wait for the peer's Close, discarding what arrives before it; the
+        // end of the stream comes once the transport is closed.
+        while !this.finished {
+            match this.poll_receive::<Message>(cx) {
                 Poll::Ready(Some(_)) => {}
                 Poll::Ready(None) => break,
                 Poll::Pending => return Poll::Pending,
             }
         }
-        std::task::ready!(this.poll_finish(cx));
         Poll::Ready(Ok(()))
-    }
-}
-
-/// Frames waiting to be written: control frames, then data frames, each
-/// kept as its header and payload (no copy of the payload).
-#[derive(Default)]
-struct WriteQueue {
-    control: VecDeque<EncodedFrame>,
-    data: VecDeque<EncodedFrame>,
-    /// Whether the front data frame has been partly written (control frames
-    /// must then wait behind it).
-    data_started: bool,
-    queued: usize,
-}
-
-impl WriteQueue {
-    fn push_control(&mut self, frame: EncodedFrame) {
-        self.queued += frame.remaining();
-        self.control.push_back(frame);
-    }
-
-    fn push_data(&mut self, frame: EncodedFrame) {
-        self.queued += frame.remaining();
-        self.data.push_back(frame);
-    }
-
-    fn is_empty(&self) -> bool {
-        self.queued == 0
-    }
-
-    /// Drops the data frames that have not started to be written.
-    fn drop_unstarted_data(&mut self) {
-        let keep = usize::from(self.data_started);
-        for frame in self.data.drain(keep..) {
-            self.queued -= frame.remaining();
-        }
-    }
-
-    /// Whether a control frame queued now would be the next thing written.
-    fn control_is_next(&self) -> bool {
-        self.control.is_empty() && !self.data_started
-    }
-
-    fn release(&mut self) {
-        if self.control.capacity() > 8 {
-            self.control = VecDeque::new();
-        }
-        if self.data.capacity() > 8 {
-            self.data = VecDeque::new();
-        }
-    }
-
-    /// The order of writing: the partly written data frame, then control
-    /// frames, then the other data frames.
-    fn ordered(&self) -> impl Iterator<Item = &EncodedFrame> {
-        let first = self.data.front().filter(|_| self.data_started);
-        let rest = self.data.iter().skip(usize::from(self.data_started));
-        first.into_iter().chain(self.control.iter()).chain(rest)
-    }
-
-    fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
-        let mut n = 0;
-        for frame in self.ordered() {
-            if n >= dst.len() {
-                break;
-            }
-            n += frame.chunks_vectored(dst.get_mut(n..).unwrap_or_default());
-        }
-        n
-    }
-
-    fn advance(&mut self, mut written: usize) {
-        self.queued -= written;
-        while written > 0 {
-            let from_data = self.data_started || self.control.is_empty();
-            let queue = if from_data {
-                &mut self.data
-            } else {
-                &mut self.control
-            };
-            let Some(front) = queue.front_mut() else {
-                break;
-            };
-            let take = front.remaining().min(written);
-            front.advance(take);
-            written -= take;
-            if front.remaining() == 0 {
-                queue.pop_front();
-                if from_data {
-                    self.data_started = false;
-                }
-            } else if from_data {
-                self.data_started = true;
-            }
-        }
     }
 }

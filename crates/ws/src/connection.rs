@@ -1,0 +1,991 @@
+//! [`Connection`]: the WebSocket connection as a sans-IO state machine.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+use tether_frame::{CloseCode, CloseFrame, Role};
+use tether_message::{Fragment, Message, MessageChunk, MessageCodec, MessageConfig};
+use tokio_util::codec::Decoder;
+
+use crate::{Error, WebSocketConfig};
+
+/// Payloads up to this size are copied next to their header, so that small
+/// frames go out as one contiguous write; larger ones are written from the
+/// caller's buffer (a vectored write), not copied.
+pub(crate) const COPY_MAX: usize = 2048;
+
+/// Write buffers with more capacity than this are dropped once empty,
+/// rather than kept for the next frames.
+const KEEP_CAPACITY: usize = 64 << 10;
+
+/// The WebSocket connection after the opening handshake, as a deterministic
+/// state machine with no I/O and no clock of its own, in the manner of
+/// quinn-proto: received bytes and the current time go in; messages, bytes
+/// to write and the next deadline come out.
+///
+/// It does everything RFC 6455 asks of an endpoint once the connection is
+/// open: automatic pongs (the latest ping wins if several wait), the close
+/// handshake with its timeout, keepalive pings and the idle timeout, a
+/// write queue where control frames go ahead of data frames that have not
+/// started, and failing the connection with the mapped Close code (1002,
+/// 1007, 1009; 1001 on an idle timeout). [`WebSocketStream`] is a thin
+/// tokio adapter over it; any other runtime, or a test, can drive it
+/// directly:
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::BytesMut;
+/// use tether_ws::{Connection, Message, Role, WebSocketConfig};
+///
+/// let now = Instant::now();
+/// let mut server = Connection::new(Role::Server, &WebSocketConfig::default(), BytesMut::new());
+/// // A masked "hi" from a client, then a masked ping.
+/// server.receive(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
+/// server.receive(&[0x89, 0x80, 9, 9, 9, 9]);
+/// assert_eq!(server.poll_message().unwrap(), Some(Message::text("hi")));
+/// assert_eq!(server.poll_message().unwrap(), Some(Message::Ping(Default::default())));
+/// assert_eq!(server.poll_message().unwrap(), None); // needs more bytes
+/// // The pong is waiting to be written.
+/// server.send(Message::text("hello")).unwrap();
+/// let mut wire = Vec::new();
+/// server.transmit_to(&mut wire);
+/// assert_eq!(wire, [&[0x8A, 0x00][..], &[0x81, 5], b"hello"].concat());
+/// assert_eq!(server.poll_timeout(now), None); // no timers configured
+/// ```
+///
+/// # Driving it
+///
+/// * Input: append received bytes with [`receive`](Connection::receive)
+///   (or read into [`read_buffer`](Connection::read_buffer) and call
+///   [`handle_read`](Connection::handle_read)); report the end of the
+///   transport's read side with [`handle_eof`](Connection::handle_eof).
+/// * Messages: call [`poll_message`](Connection::poll_message) (or
+///   [`poll_chunk`](Connection::poll_chunk)) until it returns `Ok(None)`.
+/// * Output: while [`wants_write`](Connection::wants_write), write
+///   [`transmit`](Connection::transmit)'s slices and report with
+///   [`advance_transmit`](Connection::advance_transmit) how much the
+///   transport took. Once everything is written, do what
+///   [`after_flush`](Connection::after_flush) says.
+/// * Time: after a call that may have started a timer
+///   ([`timers_changed`](Connection::timers_changed)), ask
+///   [`poll_timeout`](Connection::poll_timeout) for the next deadline, and
+///   call [`handle_timeout`](Connection::handle_timeout) once it has passed.
+///   Reading and writing need no clock: a timer that expires looks back at
+///   whether anything was read in the period that just ended.
+///
+/// # States
+///
+/// | state | messages | sending | once everything is written |
+/// |---|---|---|---|
+/// | open | delivered | queued | keep going |
+/// | Close sent | delivered until the peer's Close | [`Error::ConnectionClosed`] | keep going |
+/// | Close received (reply queued) | none | `ConnectionClosed` | server: close the transport; client: read to its end (the server closes first), then close |
+/// | failed (protocol error, idle timeout) | none; the error once | `ConnectionClosed` | close the transport |
+/// | ended without a Close | none; [`Error::ResetWithoutClose`] once | `ConnectionClosed` | close the transport |
+/// | closed | none | `ConnectionClosed` | nothing: drop the transport |
+///
+/// The close deadline ([`WebSocketConfig::close_timeout`]) starts when a
+/// Close is sent or received or the connection fails; when it passes, the
+/// connection is closed whatever is still unwritten or unread.
+///
+/// # Memory
+///
+/// An idle connection holds no buffers once
+/// [`release_buffers`](Connection::release_buffers) is called: what remains
+/// is this struct.
+///
+/// [`WebSocketStream`]: crate::WebSocketStream
+#[derive(Debug)]
+pub struct Connection {
+    codec: MessageCodec,
+    read_buf: BytesMut,
+    queue: WriteQueue,
+    /// The payload of the latest ping not yet answered.
+    pong: Option<Bytes>,
+    close_sent: bool,
+    close_received: bool,
+    /// Failed (protocol error, idle timeout, transport ended without a
+    /// Close): close the transport without waiting for the peer.
+    failed: bool,
+    /// The transport's read side ended.
+    eof: bool,
+    /// Nothing more happens: the transport is closed or given up on.
+    closed: bool,
+    /// An error for the next `poll_message` (the idle timeout).
+    pending_error: Option<Error>,
+    write_buffer_size: usize,
+    timers: Timers,
+}
+
+/// What to do with the transport once everything queued is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AfterFlush {
+    /// The connection goes on.
+    Continue,
+    /// Client after the close handshake: read (and discard) until the
+    /// server closes the transport, then close it
+    /// ([`handle_eof`](Connection::handle_eof), then
+    /// [`handle_shutdown`](Connection::handle_shutdown)).
+    ReadToEnd,
+    /// Close the transport (shut down its write side), then call
+    /// [`handle_shutdown`](Connection::handle_shutdown).
+    Shutdown,
+    /// The connection is closed: drop the transport.
+    Closed,
+}
+
+#[derive(Debug)]
+struct Timers {
+    ping_interval: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    close_timeout: Duration,
+    keepalive: Option<Instant>,
+    idle: Option<Instant>,
+    close: Option<Instant>,
+    /// Timers requested and not yet armed (they are armed from the `now`
+    /// of the next `poll_timeout` or `handle_timeout`).
+    arm_keepalive: bool,
+    arm_idle: bool,
+    arm_close: bool,
+    /// Bytes were read since the keepalive timer was last armed.
+    keepalive_active: bool,
+    /// Bytes were read since the idle timer was last armed.
+    idle_active: bool,
+}
+
+impl Timers {
+    fn changed(&self) -> bool {
+        self.arm_keepalive | self.arm_idle | self.arm_close
+    }
+
+    fn arm(&mut self, now: Instant) {
+        if std::mem::take(&mut self.arm_keepalive) {
+            self.keepalive = self.ping_interval.map(|d| now + d);
+            self.keepalive_active = false;
+        }
+        if std::mem::take(&mut self.arm_idle) {
+            self.idle = self.idle_timeout.map(|d| now + d);
+            self.idle_active = false;
+        }
+        if std::mem::take(&mut self.arm_close) && self.close.is_none() {
+            self.close = Some(now + self.close_timeout);
+        }
+    }
+
+    fn next(&self) -> Option<Instant> {
+        [self.keepalive, self.idle, self.close]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Stops the keepalive and idle timers (the connection is closing).
+    fn stop_activity_timers(&mut self) {
+        self.keepalive = None;
+        self.idle = None;
+        self.arm_keepalive = false;
+        self.arm_idle = false;
+    }
+}
+
+fn is_caller_error(e: &tether_message::Error) -> bool {
+    e.kind() == tether_message::ErrorKind::Caller
+}
+
+impl Connection {
+    /// A connection for `role` with `config`, whose opening handshake is
+    /// done. `read_ahead` is what was read past the end of the handshake:
+    /// the start of the first frames.
+    pub fn new(role: Role, config: &WebSocketConfig, read_ahead: BytesMut) -> Connection {
+        Connection {
+            codec: MessageCodec::with_config(role, config.message.clone()),
+            read_buf: read_ahead,
+            queue: WriteQueue::default(),
+            pong: None,
+            close_sent: false,
+            close_received: false,
+            failed: false,
+            eof: false,
+            closed: false,
+            pending_error: None,
+            write_buffer_size: config.write_buffer_size,
+            timers: Timers {
+                ping_interval: config.ping_interval,
+                idle_timeout: config.idle_timeout,
+                close_timeout: config.close_timeout,
+                keepalive: None,
+                idle: None,
+                close: None,
+                arm_keepalive: config.ping_interval.is_some(),
+                arm_idle: config.idle_timeout.is_some(),
+                arm_close: false,
+                keepalive_active: false,
+                idle_active: false,
+            },
+        }
+    }
+
+    /// The role of this end.
+    pub fn role(&self) -> Role {
+        self.codec.frame_codec().role()
+    }
+
+    /// The message limits in force.
+    pub fn message_config(&self) -> &MessageConfig {
+        self.codec.config()
+    }
+
+    // ----- input -----
+
+    /// The buffer received bytes are appended to, for a transport that
+    /// reads into it directly; call [`handle_read`](Connection::handle_read)
+    /// after appending.
+    #[inline]
+    pub fn read_buffer(&mut self) -> &mut BytesMut {
+        &mut self.read_buf
+    }
+
+    /// Records that `n` bytes were appended to
+    /// [`read_buffer`](Connection::read_buffer).
+    #[inline]
+    pub fn handle_read(&mut self, n: usize) {
+        if n > 0 {
+            self.timers.keepalive_active = true;
+            self.timers.idle_active = true;
+        }
+    }
+
+    /// Appends received bytes (a copy; see
+    /// [`read_buffer`](Connection::read_buffer) to read in place).
+    pub fn receive(&mut self, data: &[u8]) {
+        self.read_buf.extend_from_slice(data);
+        self.handle_read(data.len());
+    }
+
+    /// The transport's read side ended (a read returned 0 bytes).
+    pub fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// The transport failed (a read or write error): nothing more can be
+    /// sent or received.
+    pub fn handle_transport_error(&mut self) {
+        self.eof = true;
+        self.set_closed();
+    }
+
+    /// The transport was closed (after [`AfterFlush::Shutdown`]).
+    pub fn handle_shutdown(&mut self) {
+        self.set_closed();
+    }
+
+    fn set_closed(&mut self) {
+        self.closed = true;
+        self.queue.clear();
+        self.pong = None;
+        self.read_buf = BytesMut::new();
+        self.timers = Timers {
+            keepalive: None,
+            idle: None,
+            close: None,
+            arm_keepalive: false,
+            arm_idle: false,
+            arm_close: false,
+            ..self.timers
+        };
+    }
+
+    // ----- messages -----
+
+    /// Whether messages may still arrive: the connection is neither closed
+    /// nor failed, the peer's Close has not arrived, and the transport has
+    /// not ended.
+    #[inline]
+    pub fn is_receiving(&self) -> bool {
+        !(self.closed || self.failed || self.close_received)
+    }
+
+    /// The next message from the bytes received, `Ok(None)` if more bytes
+    /// are needed (or none will come: see
+    /// [`is_receiving`](Connection::is_receiving)).
+    ///
+    /// Pings are answered (the pong is queued) and handed out; the peer's
+    /// Close is answered and handed out, and no message follows it.
+    ///
+    /// # Errors
+    ///
+    /// A peer's protocol error ([`Error::Protocol`], with its
+    /// [`close_code`](Error::close_code)): the connection is failed, the
+    /// Close with that code is queued (ahead of data not yet started), and
+    /// no message follows. [`Error::IdleTimeout`] after the idle timeout,
+    /// likewise with Close 1001. [`Error::ResetWithoutClose`] when the
+    /// transport ended without a close handshake. Each is returned once.
+    /// A caller error (asking for a whole message while one is delivered in
+    /// chunks) fails nothing.
+    #[inline]
+    pub fn poll_message(&mut self) -> Result<Option<Message>, Error> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        if !self.is_receiving() {
+            return Ok(None);
+        }
+        match self.codec.decode(&mut self.read_buf) {
+            Ok(Some(message)) => {
+                if message.is_control() {
+                    self.on_control(&message);
+                }
+                Ok(Some(message))
+            }
+            Ok(None) if self.eof => self.at_eof().map(|()| None),
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.on_decode_error(e)),
+        }
+    }
+
+    /// As [`poll_message`](Connection::poll_message), handing the data of
+    /// messages out in chunks as they arrive (text on code point
+    /// boundaries), so a message of any size within the limits passes
+    /// through without being held; control messages come whole, between
+    /// chunks. Whole and chunked delivery may be mixed message by message;
+    /// once a message has started in chunks, finish it in chunks.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_message`](Connection::poll_message).
+    pub fn poll_chunk(&mut self) -> Result<Option<MessageChunk>, Error> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        if !self.is_receiving() {
+            return Ok(None);
+        }
+        match self.codec.decode_chunk(&mut self.read_buf) {
+            Ok(Some(chunk)) => {
+                if let MessageChunk::Control(message) = &chunk {
+                    self.on_control(message);
+                }
+                Ok(Some(chunk))
+            }
+            Ok(None) if self.eof => self.at_eof().map(|()| None),
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.on_decode_error(e)),
+        }
+    }
+
+    fn on_decode_error(&mut self, e: tether_message::Error) -> Error {
+        if !is_caller_error(&e) {
+            self.fail(e.close_code());
+        }
+        Error::Protocol(e)
+    }
+
+    /// The transport ended and no message is complete.
+    fn at_eof(&mut self) -> Result<(), Error> {
+        self.failed = true;
+        self.timers.stop_activity_timers();
+        if self.close_sent {
+            // We closed and the peer went away without answering: the end
+            // RFC 6455 allows, not an error.
+            return Ok(());
+        }
+        self.close_sent = true;
+        Err(Error::ResetWithoutClose)
+    }
+
+    fn on_control(&mut self, message: &Message) {
+        match message {
+            Message::Ping(payload) if !self.close_sent => {
+                self.pong = Some(payload.clone());
+            }
+            Message::Close(close) => {
+                self.close_received = true;
+                if !self.close_sent {
+                    // Echo the status code (RFC 6455 section 5.5.1).
+                    let echo = close.as_ref().map(|c| CloseFrame::new(c.code, ""));
+                    let _ = self.queue_close(echo);
+                }
+                self.timers.arm_close = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Fails the connection: queues a Close with `code` (unless one was
+    /// sent) ahead of data not yet started, and closes without waiting.
+    fn fail(&mut self, code: Option<CloseCode>) {
+        if !self.close_sent {
+            self.queue.drop_unstarted_data();
+            let _ = self.queue_close(code.map(|c| CloseFrame::new(c, "")));
+        }
+        self.failed = true;
+        self.pong = None;
+        self.timers.arm_close = true;
+        self.timers.stop_activity_timers();
+    }
+
+    // ----- sending -----
+
+    /// Whether a Close has been sent (queued): nothing more may be sent.
+    pub fn is_close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Whether the peer's Close has arrived.
+    pub fn is_close_received(&self) -> bool {
+        self.close_received
+    }
+
+    /// Queues `message`: a data message fragmented per
+    /// [`MessageConfig::fragment_size`], a ping or pong ahead of data frames
+    /// not yet started, or a Close behind everything queued (it starts the
+    /// close handshake: nothing may be sent after it, and the close timer
+    /// starts).
+    ///
+    /// Frames of at most 2 KiB are copied (and masked, for a client) into
+    /// one write buffer, so many small messages go out in one write;
+    /// larger payloads are queued by reference (masked in place for a
+    /// client if the `Bytes` is its buffer's only handle).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] after a Close; a caller error
+    /// ([`Error::Protocol`] of [`ErrorKind::Caller`](crate::ErrorKind)) for a
+    /// control payload over 125 bytes, an invalid close code, or a data
+    /// message while a streamed one is open. Nothing is queued on error.
+    #[inline]
+    pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        if self.close_sent || self.closed {
+            return Err(Error::ConnectionClosed);
+        }
+        match message {
+            Message::Close(close) => self.queue_close(close),
+            control @ (Message::Ping(_) | Message::Pong(_)) => {
+                self.codec
+                    .encode_into(control, &mut self.queue.control, 0, |_, _| {})?;
+                Ok(())
+            }
+            data => {
+                let queue = &mut self.queue;
+                let staging = &mut queue.staging;
+                let segs = &mut queue.segs;
+                self.codec
+                    .encode_into(data, staging, COPY_MAX, |staging, large| {
+                        segs.frame_done(staging, large)
+                    })?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Queues one piece of a message sent in several frames (the frame goes
+    /// on the wire when written; control frames may go between pieces).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Connection::send), and the order and UTF-8 errors of
+    /// streamed sending (a `Start` while a message is open, text that is
+    /// not UTF-8).
+    pub fn send_fragment(&mut self, fragment: Fragment) -> Result<(), Error> {
+        if self.close_sent || self.closed {
+            return Err(Error::ConnectionClosed);
+        }
+        let queue = &mut self.queue;
+        let staging = &mut queue.staging;
+        let segs = &mut queue.segs;
+        self.codec
+            .encode_fragment_into(fragment, staging, COPY_MAX, |staging, large| {
+                segs.frame_done(staging, large)
+            })?;
+        Ok(())
+    }
+
+    /// Queues a Close behind every queued data frame (nothing may follow
+    /// it), stops answering pings, and starts the close timer.
+    fn queue_close(&mut self, close: Option<CloseFrame>) -> Result<(), Error> {
+        let queue = &mut self.queue;
+        let staging = &mut queue.staging;
+        let segs = &mut queue.segs;
+        self.codec.encode_into(
+            Message::Close(close),
+            staging,
+            COPY_MAX,
+            |staging, large| segs.frame_done(staging, large),
+        )?;
+        self.close_sent = true;
+        self.pong = None;
+        self.timers.arm_close = true;
+        self.timers.stop_activity_timers();
+        Ok(())
+    }
+
+    /// Bytes of frames queued and not yet written.
+    #[inline]
+    pub fn queued_bytes(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether the queue holds at least
+    /// [`WebSocketConfig::write_buffer_size`] bytes: a sender should wait
+    /// for writes before queuing more.
+    #[inline]
+    pub fn is_write_buffer_full(&self) -> bool {
+        self.queue.len() >= self.write_buffer_size
+    }
+
+    // ----- output -----
+
+    /// Whether there are bytes to write (a pending pong is queued now if it
+    /// is next).
+    #[inline]
+    pub fn wants_write(&mut self) -> bool {
+        if self.pong.is_some() && self.queue.control_is_next() {
+            if let Some(payload) = self.pong.take() {
+                let _ = self.codec.encode_into(
+                    Message::Pong(payload),
+                    &mut self.queue.control,
+                    0,
+                    |_, _| {},
+                );
+            }
+        }
+        !self.queue.is_empty()
+    }
+
+    /// The bytes to write next, in order, as slices for a vectored write
+    /// (as many as fit in `dst`); returns how many slices were filled.
+    /// Small frames queued one after the other come as one slice.
+    #[inline]
+    pub fn transmit<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        self.queue.slices(dst)
+    }
+
+    /// The next contiguous bytes to write (the first slice of
+    /// [`transmit`](Connection::transmit)), and whether they are all there
+    /// is to write.
+    #[inline]
+    pub fn transmit_chunk(&self) -> (&[u8], bool) {
+        self.queue.first_chunk()
+    }
+
+    /// Records that the transport took the first `n` bytes of
+    /// [`transmit`](Connection::transmit).
+    #[inline]
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.queue.advance(n);
+        if self.queue.is_empty() {
+            self.queue.shrink();
+        }
+    }
+
+    /// Writes everything queued into `out` (for transports that take a
+    /// buffer; the queue is then empty).
+    pub fn transmit_to(&mut self, out: &mut Vec<u8>) {
+        while self.wants_write() {
+            let mut slices = [IoSlice::new(&[]); 16];
+            let n = self.transmit(&mut slices);
+            let mut total = 0;
+            for slice in slices.iter().take(n) {
+                out.extend_from_slice(slice);
+                total += slice.len();
+            }
+            self.advance_transmit(total);
+        }
+    }
+
+    /// What to do with the transport once everything queued is written.
+    pub fn after_flush(&self) -> AfterFlush {
+        if self.closed {
+            AfterFlush::Closed
+        } else if self.failed {
+            AfterFlush::Shutdown
+        } else if self.close_received && self.close_sent {
+            match self.role() {
+                // RFC 6455 section 7.1.1: the server closes TCP first.
+                Role::Client if !self.eof => AfterFlush::ReadToEnd,
+                _ => AfterFlush::Shutdown,
+            }
+        } else {
+            AfterFlush::Continue
+        }
+    }
+
+    /// Whether the connection is closed: nothing more to read, write or
+    /// wait for.
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    // ----- time -----
+
+    /// Whether a timer was started (or restarted) since the last
+    /// [`poll_timeout`](Connection::poll_timeout): the next deadline may
+    /// have changed.
+    #[inline]
+    pub fn timers_changed(&self) -> bool {
+        self.timers.changed()
+    }
+
+    /// Starts the timers requested since the last call, counting from
+    /// `now`, and returns the next deadline, if any: call
+    /// [`handle_timeout`](Connection::handle_timeout) once it has passed.
+    pub fn poll_timeout(&mut self, now: Instant) -> Option<Instant> {
+        self.timers.arm(now);
+        self.timers.next()
+    }
+
+    /// Acts on the deadlines that have passed at `now`.
+    ///
+    /// * Close timer: the peer did not answer the Close, or did not close
+    ///   the transport, or did not take the bytes of our Close: the
+    ///   connection is closed.
+    /// * Idle timer: if nothing was read in the period that ended, the
+    ///   connection fails with Close 1001 and [`Error::IdleTimeout`];
+    ///   else the timer restarts.
+    /// * Keepalive timer: if nothing was read in the period that ended, a
+    ///   ping is queued; the timer restarts.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.timers.arm(now);
+        if self.timers.close.is_some_and(|t| now >= t) {
+            self.set_closed();
+            return;
+        }
+        if self.timers.idle.is_some_and(|t| now >= t) {
+            if std::mem::take(&mut self.timers.idle_active) {
+                self.timers.idle = self.timers.idle_timeout.map(|d| now + d);
+            } else {
+                self.fail(Some(CloseCode::GoingAway));
+                self.pending_error = Some(Error::IdleTimeout);
+                return;
+            }
+        }
+        if self.timers.keepalive.is_some_and(|t| now >= t) {
+            if !std::mem::take(&mut self.timers.keepalive_active) && !self.close_sent {
+                let _ = self.codec.encode_into(
+                    Message::Ping(Bytes::new()),
+                    &mut self.queue.control,
+                    0,
+                    |_, _| {},
+                );
+            }
+            self.timers.keepalive = self.timers.ping_interval.map(|d| now + d);
+        }
+    }
+
+    /// Drops the memory kept for later messages (the read buffer if empty,
+    /// write buffers if nothing is queued, the assembly buffer of the last
+    /// fragmented message), for a connection going idle.
+    pub fn release_buffers(&mut self) {
+        if self.read_buf.is_empty() {
+            self.read_buf = BytesMut::new();
+            self.codec.release_buffers();
+        }
+        if self.queue.is_empty() {
+            self.queue.release();
+        }
+    }
+}
+
+/// Frames waiting to be written: control frames (pongs, pings), then data
+/// frames and the Close in order. Data frames are kept as runs of copied
+/// bytes (headers and small payloads) and payloads held by reference.
+#[derive(Debug, Default)]
+struct WriteQueue {
+    /// Whole control frames, written ahead of data at a frame boundary.
+    control: BytesMut,
+    /// Copied bytes of data frames, in write order (written from the front).
+    staging: BytesMut,
+    segs: Segments,
+}
+
+/// The order of the data: runs of `staging` and shared payloads, and the
+/// frame boundaries.
+#[derive(Debug, Default)]
+struct Segments {
+    list: VecDeque<Seg>,
+    /// Bytes of `staging` accounted in `list`.
+    staged: usize,
+    /// Total data bytes queued (shared payloads included).
+    len: usize,
+    /// Bytes of each queued data frame, in order.
+    frames: VecDeque<usize>,
+    /// Bytes of the front frame already written.
+    front_written: usize,
+}
+
+#[derive(Debug)]
+enum Seg {
+    /// The next `n` bytes of `staging`.
+    Staged(usize),
+    /// A payload written from its own buffer.
+    Shared(Bytes),
+}
+
+impl Segments {
+    /// A frame was appended: its copied bytes are the end of `staging`
+    /// beyond what is accounted, then `large` if its payload was not copied.
+    #[inline]
+    fn frame_done(&mut self, staging: &mut BytesMut, large: Option<Bytes>) {
+        let added = staging.len() - self.staged;
+        self.staged = staging.len();
+        if added > 0 {
+            match self.list.back_mut() {
+                Some(Seg::Staged(n)) => *n += added,
+                _ => self.list.push_back(Seg::Staged(added)),
+            }
+        }
+        let mut frame = added;
+        if let Some(payload) = large {
+            frame += payload.len();
+            if !payload.is_empty() {
+                self.list.push_back(Seg::Shared(payload));
+            }
+        }
+        self.len += frame;
+        self.frames.push_back(frame);
+    }
+}
+
+impl WriteQueue {
+    #[inline]
+    fn len(&self) -> usize {
+        self.control.len() + self.segs.len
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.control.is_empty() && self.segs.len == 0
+    }
+
+    /// Whether a control frame queued now would be the next thing written.
+    #[inline]
+    fn control_is_next(&self) -> bool {
+        self.control.is_empty() && self.segs.front_written == 0
+    }
+
+    fn clear(&mut self) {
+        *self = WriteQueue::default();
+    }
+
+    /// Drops the data frames that have not started to be written.
+    fn drop_unstarted_data(&mut self) {
+        let keep = if self.segs.front_written > 0 {
+            self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written
+        } else {
+            0
+        };
+        // Walk the segments up to `keep` bytes and cut there.
+        let mut left = keep;
+        let mut staged = 0;
+        let mut cut = self.segs.list.len();
+        for (i, seg) in self.segs.list.iter_mut().enumerate() {
+            if left == 0 {
+                cut = i;
+                break;
+            }
+            match seg {
+                Seg::Staged(n) => {
+                    let take = (*n).min(left);
+                    *n = take;
+                    staged += take;
+                    left -= take;
+                }
+                Seg::Shared(b) => {
+                    let take = b.len().min(left);
+                    b.truncate(take);
+                    left -= take;
+                }
+            }
+        }
+        self.segs.list.truncate(cut);
+        self.segs.list.retain(|s| match s {
+            Seg::Staged(n) => *n > 0,
+            Seg::Shared(b) => !b.is_empty(),
+        });
+        self.staging.truncate(staged);
+        self.segs.staged = staged;
+        self.segs.len = keep;
+        self.segs.frames.truncate(usize::from(keep > 0));
+        if let (Some(front), true) = (self.segs.frames.front_mut(), keep > 0) {
+            *front = self.segs.front_written + keep;
+        }
+    }
+
+    /// The data slices in order, from `skip` bytes in, up to `limit` bytes.
+    fn data_slices<'a>(
+        &'a self,
+        dst: &mut [IoSlice<'a>],
+        mut n: usize,
+        mut skip: usize,
+        mut limit: usize,
+    ) -> usize {
+        let mut staged_at = 0;
+        for seg in &self.segs.list {
+            if n >= dst.len() || limit == 0 {
+                break;
+            }
+            let part: &[u8] = match seg {
+                Seg::Staged(len) => {
+                    let part = self
+                        .staging
+                        .get(staged_at..staged_at + len)
+                        .unwrap_or_default();
+                    staged_at += len;
+                    part
+                }
+                Seg::Shared(b) => b,
+            };
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            let part = part.get(skip..).unwrap_or_default();
+            skip = 0;
+            let part = part.get(..limit.min(part.len())).unwrap_or_default();
+            limit -= part.len();
+            if let Some(slot) = dst.get_mut(n) {
+                *slot = IoSlice::new(part);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The write order: the rest of a partly written data frame, then the
+    /// control frames, then the other data.
+    fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let started = self.segs.front_written > 0;
+        let front_rest = if started {
+            self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written
+        } else {
+            0
+        };
+        if started {
+            n = self.data_slices(dst, n, 0, front_rest);
+        }
+        if !self.control.is_empty() && n < dst.len() {
+            if let Some(slot) = dst.get_mut(n) {
+                *slot = IoSlice::new(&self.control);
+                n += 1;
+            }
+        }
+        if n < dst.len() {
+            n = self.data_slices(dst, n, front_rest, usize::MAX);
+        }
+        n
+    }
+
+    #[inline]
+    fn first_chunk(&self) -> (&[u8], bool) {
+        let started = self.segs.front_written > 0;
+        if !started && !self.control.is_empty() {
+            return (&self.control, self.segs.len == 0);
+        }
+        let first: &[u8] = match self.segs.list.front() {
+            Some(Seg::Staged(len)) => self.staging.get(..*len).unwrap_or_default(),
+            Some(Seg::Shared(b)) => b,
+            None => return (&self.control, true),
+        };
+        if started && !self.control.is_empty() {
+            // Only the rest of the started frame comes before the control.
+            let rest = self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written;
+            return (
+                first.get(..rest.min(first.len())).unwrap_or_default(),
+                false,
+            );
+        }
+        (
+            first,
+            self.control.is_empty() && first.len() == self.segs.len,
+        )
+    }
+
+    /// Consumes `n` bytes of data from the front.
+    fn advance_data(&mut self, mut n: usize) {
+        self.segs.len -= n;
+        // Frame boundaries.
+        let mut m = n;
+        while m > 0 {
+            let Some(front) = self.segs.frames.front().copied() else {
+                break;
+            };
+            let rest = front - self.segs.front_written;
+            if m >= rest {
+                m -= rest;
+                self.segs.frames.pop_front();
+                self.segs.front_written = 0;
+            } else {
+                self.segs.front_written += m;
+                m = 0;
+            }
+        }
+        while n > 0 {
+            let Some(seg) = self.segs.list.front_mut() else {
+                break;
+            };
+            match seg {
+                Seg::Staged(len) => {
+                    let take = (*len).min(n);
+                    *len -= take;
+                    n -= take;
+                    self.staging.advance(take);
+                    self.segs.staged -= take;
+                    if *len == 0 {
+                        self.segs.list.pop_front();
+                    }
+                }
+                Seg::Shared(b) => {
+                    let take = b.len().min(n);
+                    b.advance(take);
+                    n -= take;
+                    if b.is_empty() {
+                        self.segs.list.pop_front();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records that the first `n` bytes of `slices` were written.
+    fn advance(&mut self, mut n: usize) {
+        if self.segs.front_written > 0 && !self.control.is_empty() {
+            let rest = self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written;
+            let take = rest.min(n);
+            self.advance_data(take);
+            n -= take;
+        }
+        if n > 0 && !self.control.is_empty() {
+            let take = self.control.len().min(n);
+            self.control.advance(take);
+            n -= take;
+        }
+        if n > 0 {
+            self.advance_data(n);
+        }
+    }
+
+    /// Empty: reuse the buffers from their start, unless they grew large.
+    fn shrink(&mut self) {
+        self.staging.clear();
+        self.control.clear();
+        if self.staging.capacity() > KEEP_CAPACITY {
+            self.staging = BytesMut::new();
+        }
+        if self.segs.list.capacity() > 64 {
+            self.segs.list = VecDeque::new();
+        }
+        if self.segs.frames.capacity() > 64 {
+            self.segs.frames = VecDeque::new();
+        }
+    }
+
+    /// Gives back all memory (nothing is queued).
+    fn release(&mut self) {
+        *self = WriteQueue::default();
+    }
+}
