@@ -18,6 +18,11 @@
 //! * [`decode`] and [`encode`]: one driver per implementation, each using the
 //!   implementation the way its documentation tells an application to, and a
 //!   check that the driver produced the right frames, run once before timing.
+//! * [`stream`]: the connection as users hold it, `tether_ws::WebSocketStream`
+//!   against the peers' connection types (tokio-tungstenite's
+//!   `WebSocketStream`, fastwebsockets' `WebSocket` and `FragmentCollector`,
+//!   tokio-websockets' `WebSocketStream`), sending and receiving whole
+//!   messages (the `stream` bench).
 //!
 //! Every connection object is created once, outside the timed loop, and kept
 //! across iterations like a long-lived connection: each iteration rewinds the
@@ -30,6 +35,7 @@ pub mod messages;
 pub mod mock;
 pub mod sio_peer;
 pub mod socketio;
+pub mod stream;
 pub mod workload;
 
 /// Runs a future to completion on the current thread.

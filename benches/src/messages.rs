@@ -56,7 +56,8 @@ pub enum Item<'a> {
 }
 
 impl Expect {
-    fn matches(&self, item: Item<'_>) -> bool {
+    /// Whether `item` is this message or ping.
+    pub fn matches(&self, item: Item<'_>) -> bool {
         match (self, item) {
             (Expect::Text(a), Item::Text(b))
             | (Expect::Binary(a), Item::Binary(b))

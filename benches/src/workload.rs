@@ -169,7 +169,18 @@ pub fn push_masked(dst: &mut Vec<u8>, b0: u8, payload: &[u8], key: [u8; 4]) {
 /// # Errors
 ///
 /// A description of the first thing that is not such a frame.
-pub fn parse_masked_frames(mut wire: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub fn parse_masked_frames(wire: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    parse_binary_frames(wire, true)
+}
+
+/// Parses `wire` as final binary frames in the shortest length form, masked
+/// (as a client sends them) if `masked`, else unmasked (as a server sends
+/// them), and returns their payloads, unmasked.
+///
+/// # Errors
+///
+/// A description of the first thing that is not such a frame.
+pub fn parse_binary_frames(mut wire: &[u8], masked: bool) -> Result<Vec<Vec<u8>>, String> {
     let mut payloads = Vec::new();
     while !wire.is_empty() {
         let at = payloads.len();
@@ -181,8 +192,11 @@ pub fn parse_masked_frames(mut wire: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                 "frame {at}: first byte {b0:#04x}, not a final binary frame"
             ));
         }
-        if b1 & 0x80 == 0 {
-            return Err(format!("frame {at}: not masked"));
+        if (b1 & 0x80 != 0) != masked {
+            return Err(format!(
+                "frame {at}: {}",
+                if masked { "not masked" } else { "masked" }
+            ));
         }
         let (len, rest) = match b1 & 0x7F {
             126 => {
@@ -203,7 +217,11 @@ pub fn parse_masked_frames(mut wire: &[u8]) -> Result<Vec<Vec<u8>>, String> {
             }
             n => (usize::from(n), rest),
         };
-        let (key, rest) = rest.split_at_checked(4).ok_or("truncated key")?;
+        let (key, rest) = if masked {
+            rest.split_at_checked(4).ok_or("truncated key")?
+        } else {
+            (&[0u8; 4][..], rest)
+        };
         let (payload, rest) = rest
             .split_at_checked(len)
             .ok_or_else(|| format!("frame {at}: truncated payload"))?;
@@ -303,6 +321,18 @@ mod tests {
                 assert_eq!(&got[..], &want[..]);
             }
         }
+    }
+
+    #[test]
+    fn reference_parser_tells_server_frames_from_client_frames() {
+        let server = [0x82, 3, 1, 2, 3, 0x82, 0];
+        assert_eq!(
+            parse_binary_frames(&server, false).expect("valid"),
+            vec![vec![1, 2, 3], vec![]]
+        );
+        assert!(parse_binary_frames(&server, true).is_err());
+        let client = Workload::with_frames(200, 2);
+        assert!(parse_binary_frames(&client.wire, false).is_err());
     }
 
     #[test]

@@ -12,12 +12,16 @@
 //! per iteration from `Throughput::Bytes`.
 //!
 //! Each group gets a table of GB/s (10^9 payload bytes per second) and one of
-//! frames per second, which is the byte rate divided by the payload size of
-//! the row (every frame of a row carries exactly that many bytes). Ratio
-//! columns compare each tether variant with the fastest of the three peers
-//! (tungstenite, fastwebsockets, tokio-websockets) on the same row, and in
-//! the `mask` group with memcpy. A last section checks the performance
-//! targets of the frame layer.
+//! frames (or messages) per second, which is the byte rate divided by the
+//! payload size of the row (every frame or data message of a row carries
+//! exactly that many bytes). Ratio columns compare each tether variant with
+//! the fastest peer on the same row (tungstenite, fastwebsockets,
+//! tokio-websockets, and in the `stream_*` groups tokio-tungstenite), and in
+//! the `mask` group with memcpy. The connection groups (`stream_send`,
+//! `stream_send_server`, `stream_recv`) have the best peer and the ratio in
+//! their messages/s table too. Rows of one size are ordered by chunking
+//! (`whole`, `4k`, `random`). A last section checks the performance targets
+//! of the frame and message layers, when their groups were run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -26,16 +30,23 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tether_benches::workload::{parse_size_label, size_label};
 
-/// The three peers tether is compared with.
-const PEERS: [&str; 3] = ["tungstenite", "fastwebsockets", "tokio-websockets"];
+/// The peers tether is compared with (`tokio-tungstenite` is tungstenite
+/// behind its async `WebSocketStream`, in the `stream_*` groups).
+const PEERS: [&str; 4] = [
+    "tungstenite",
+    "tokio-tungstenite",
+    "fastwebsockets",
+    "tokio-websockets",
+];
 
 /// Column order; anything else follows alphabetically.
-const COLUMN_ORDER: [&str; 9] = [
+const COLUMN_ORDER: [&str; 10] = [
     "tether",
     "tether-decode",
     "tether-encoder",
     "tether-vectored",
     "tungstenite",
+    "tokio-tungstenite",
     "fastwebsockets",
     "tokio-websockets",
     "memcpy",
@@ -43,7 +54,7 @@ const COLUMN_ORDER: [&str; 9] = [
 ];
 
 /// Group order; anything else follows alphabetically.
-const GROUP_ORDER: [&str; 7] = [
+const GROUP_ORDER: [&str; 10] = [
     "decode_whole",
     "decode_4k",
     "decode_random",
@@ -51,6 +62,9 @@ const GROUP_ORDER: [&str; 7] = [
     "mask",
     "msg_whole",
     "msg_random",
+    "stream_send",
+    "stream_send_server",
+    "stream_recv",
 ];
 
 /// One benchmark: payload bytes per iteration and nanoseconds per iteration.
@@ -66,9 +80,11 @@ impl Cell {
     }
 }
 
-/// A row: the payload size of each frame or message, and the benchmark's
-/// parameter label (`16KiB`, `text-1KiB`, `binary-1MiB-x64`).
-type Row = (usize, String);
+/// A row: the payload size of each frame or message, the rank of the
+/// chunking named at the end of the label (see [`chunking_rank`]), and the
+/// benchmark's parameter label (`16KiB`, `text-1KiB`, `binary-1MiB-x64`,
+/// `binary-16B-random`).
+type Row = (usize, u8, String);
 
 /// group -> row -> implementation -> cell
 type Results = BTreeMap<String, BTreeMap<Row, BTreeMap<String, Cell>>>;
@@ -132,6 +148,17 @@ fn collect_benchmark_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Orders rows of one size by how the input was cut: `whole`, then `4k`,
+/// then `random` (labels without a chunking come first).
+fn chunking_rank(label: &str) -> u8 {
+    match label.rsplit('-').next() {
+        Some("whole") => 1,
+        Some("4k") => 2,
+        Some("random") => 3,
+        _ => 0,
+    }
+}
+
 /// The payload size in a row label: the label itself (`16KiB`) or one of its
 /// dash-separated parts (`text-1KiB`, `binary-1MiB-x64`).
 fn row_size(label: &str) -> Option<usize> {
@@ -172,7 +199,7 @@ fn read_cell(benchmark: &Path) -> Result<Option<(String, String, Row, Cell)>, St
     Ok(Some((
         group,
         function,
-        (size, label.to_owned()),
+        (size, chunking_rank(label), label.to_owned()),
         Cell {
             bytes: bytes as f64,
             ns,
@@ -243,7 +270,13 @@ fn render(results: &Results) -> String {
     for group in &groups {
         let rows = &results[group];
         let is_mask = group == "mask";
-        let is_message = group.starts_with("msg_");
+        let is_stream = group.starts_with("stream_");
+        let is_message = group.starts_with("msg_") || is_stream;
+        let row_header = if group.starts_with("msg_") || group == "stream_recv" {
+            "messages"
+        } else {
+            "payload"
+        };
         let columns = ordered(
             rows.values().flat_map(|r| r.keys().map(String::as_str)),
             &COLUMN_ORDER,
@@ -254,7 +287,7 @@ fn render(results: &Results) -> String {
         let vs_simdutf8 = columns.iter().any(|c| c == "simdutf8");
 
         out.push_str(&format!("### `{group}`: GB/s\n\n"));
-        let mut header = vec![if is_message { "messages" } else { "payload" }.to_owned()];
+        let mut header = vec![row_header.to_owned()];
         header.extend(columns.iter().cloned());
         if has_peer {
             header.push("best peer".to_owned());
@@ -267,7 +300,7 @@ fn render(results: &Results) -> String {
             header.push("tether time ÷ simdutf8 time".to_owned());
         }
         table_header(&mut out, &header);
-        for ((_, label), row) in rows {
+        for ((_, _, label), row) in rows {
             let mut cells = vec![label.clone()];
             for column in &columns {
                 cells.push(row.get(column).map_or("–".to_owned(), |&c| gbps(c)));
@@ -306,21 +339,47 @@ fn render(results: &Results) -> String {
         let unit = if is_message { "messages" } else { "frames" };
         out.push_str(&format!("### `{group}`: {unit}/s\n\n"));
         let counted = |c: &&String| !matches!(c.as_str(), "memcpy" | "simdutf8");
-        let mut header = vec![if is_message { "messages" } else { "payload" }.to_owned()];
+        let mut header = vec![row_header.to_owned()];
         header.extend(columns.iter().filter(counted).cloned());
+        // The connection groups repeat the comparison in messages/s.
+        let vs_peer = is_stream && has_peer;
+        if vs_peer {
+            header.push("best peer".to_owned());
+            header.extend(tethers.iter().map(|t| format!("{t} ÷ best peer")));
+        }
         table_header(&mut out, &header);
-        for ((size, label), row) in rows {
+        for ((size, _, label), row) in rows {
+            let rate = |c: Cell| c.bytes_per_sec() / (*size).max(1) as f64;
             let mut cells = vec![label.clone()];
             for column in columns.iter().filter(counted) {
-                cells.push(row.get(column).map_or("–".to_owned(), |&c| {
-                    per_sec(c.bytes_per_sec() / (*size).max(1) as f64)
-                }));
+                cells.push(
+                    row.get(column)
+                        .map_or("–".to_owned(), |&c| per_sec(rate(c))),
+                );
+            }
+            if vs_peer {
+                let best = best_peer(row);
+                cells.push(best.map_or("–".to_owned(), |(name, _)| name.to_owned()));
+                for t in &tethers {
+                    cells.push(match (row.get(*t), best) {
+                        (Some(&cell), Some((_, peer))) => {
+                            format!("{:.2}×", rate(cell) / rate(peer))
+                        }
+                        _ => "–".to_owned(),
+                    });
+                }
             }
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         out.push('\n');
     }
-    out.push_str(&targets(results));
+    let layer_groups = ["decode_", "encode", "mask", "msg_"];
+    if results
+        .keys()
+        .any(|g| layer_groups.iter().any(|p| g.starts_with(p)))
+    {
+        out.push_str(&targets(results));
+    }
     out
 }
 
@@ -329,7 +388,7 @@ fn row<'a>(results: &'a Results, group: &str, label: &str) -> Option<&'a BTreeMa
     results
         .get(group)?
         .iter()
-        .find(|((_, l), _)| l == label)
+        .find(|((_, _, l), _)| l == label)
         .map(|(_, row)| row)
 }
 
@@ -378,7 +437,7 @@ fn targets(results: &Results) -> String {
         let Some(rows) = results.get(group) else {
             continue;
         };
-        for (_, label) in rows.keys() {
+        for (_, _, label) in rows.keys() {
             line(
                 "message decode ≥ 1.3× best peer",
                 format!("`{group}` {label}"),
@@ -386,7 +445,7 @@ fn targets(results: &Results) -> String {
                 1.3,
             );
         }
-        for ((_, label), row) in rows {
+        for ((_, _, label), row) in rows {
             // Within 2x of simdutf8: simdutf8's time is at least half of
             // tether's, i.e. tether's throughput ÷ simdutf8's ≥ 0.5.
             if let (Some(&t), Some(&u)) = (row.get("tether"), row.get("simdutf8")) {
