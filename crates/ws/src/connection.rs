@@ -538,11 +538,13 @@ impl Connection {
 
     // ----- output -----
 
-    /// Whether there are bytes to write (a pending pong is queued now if it
-    /// is next).
+    /// Whether there are bytes to write (a pending pong is queued now, unless
+    /// one is still waiting to be written).
     #[inline]
     pub fn wants_write(&mut self) -> bool {
-        if self.pong.is_some() && self.queue.control_is_next() {
+        if self.pong.is_some() && self.queue.control_pong == 0 {
+            // At most one pong waits in the queue; pings that arrive while
+            // it waits only replace the pending payload (the latest wins).
             if let Some(payload) = self.pong.take() {
                 let _ = self.codec.encode_into(
                     Message::Pong(payload),
@@ -550,6 +552,7 @@ impl Connection {
                     0,
                     |_, _| {},
                 );
+                self.queue.control_pong = self.queue.control.len();
             }
         }
         !self.queue.is_empty()
@@ -697,6 +700,8 @@ impl Connection {
 struct WriteQueue {
     /// Whole control frames, written ahead of data at a frame boundary.
     control: BytesMut,
+    /// Bytes of `control` up to the end of the pong waiting in it (0: none).
+    control_pong: usize,
     /// Copied bytes of data frames, in write order (written from the front).
     staging: BytesMut,
     segs: Segments,
@@ -759,12 +764,6 @@ impl WriteQueue {
     #[inline]
     fn is_empty(&self) -> bool {
         self.control.is_empty() && self.segs.len == 0
-    }
-
-    /// Whether a control frame queued now would be the next thing written.
-    #[inline]
-    fn control_is_next(&self) -> bool {
-        self.control.is_empty() && self.segs.front_written == 0
     }
 
     fn clear(&mut self) {
@@ -962,6 +961,7 @@ impl WriteQueue {
         if n > 0 && !self.control.is_empty() {
             let take = self.control.len().min(n);
             self.control.advance(take);
+            self.control_pong = self.control_pong.saturating_sub(take);
             n -= take;
         }
         if n > 0 {
