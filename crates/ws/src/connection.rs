@@ -399,7 +399,9 @@ impl Connection {
     fn on_control(&mut self, message: &Message) {
         match message {
             Message::Ping(payload) if !self.close_sent => {
+                // The latest ping wins: a pong not yet started is replaced.
                 self.pong = Some(payload.clone());
+                self.queue.drop_unstarted_pong();
             }
             Message::Close(close) => {
                 self.close_received = true;
@@ -423,6 +425,7 @@ impl Connection {
         }
         self.failed = true;
         self.pong = None;
+        self.queue.drop_unstarted_pong();
         self.timers.arm_close = true;
         self.timers.stop_activity_timers();
     }
@@ -517,6 +520,7 @@ impl Connection {
         )?;
         self.close_sent = true;
         self.pong = None;
+        self.queue.drop_unstarted_pong();
         self.timers.arm_close = true;
         self.timers.stop_activity_timers();
         Ok(())
@@ -538,21 +542,17 @@ impl Connection {
 
     // ----- output -----
 
-    /// Whether there are bytes to write (a pending pong is queued now, unless
-    /// one is still waiting to be written).
+    /// Whether there are bytes to write (a pending pong is encoded now).
     #[inline]
     pub fn wants_write(&mut self) -> bool {
-        if self.pong.is_some() && self.queue.control_pong == 0 {
-            // At most one pong waits in the queue; pings that arrive while
-            // it waits only replace the pending payload (the latest wins).
+        if self.pong.is_some() && self.queue.pong.is_empty() {
             if let Some(payload) = self.pong.take() {
                 let _ = self.codec.encode_into(
                     Message::Pong(payload),
-                    &mut self.queue.control,
+                    &mut self.queue.pong,
                     0,
                     |_, _| {},
                 );
-                self.queue.control_pong = self.queue.control.len();
             }
         }
         !self.queue.is_empty()
@@ -694,275 +694,316 @@ impl Connection {
 }
 
 /// Frames waiting to be written: control frames (pongs, pings), then data
-/// frames and the Close in order. Data frames are kept as runs of copied
-/// bytes (headers and small payloads) and payloads held by reference.
+/// frames and the Close in order.
+///
+/// Data is kept in units: a run of whole small frames copied one after the
+/// other into `staging` (at most [`RUN_MAX`] bytes, so a control frame never
+/// waits behind more than that), or one large frame whose header is in
+/// `staging` and whose payload is written from its own buffer. A control
+/// frame goes out at the next unit boundary: at once if no unit has started
+/// to be written. Bookkeeping is per unit, not per frame.
 #[derive(Debug, Default)]
 struct WriteQueue {
-    /// Whole control frames, written ahead of data at a frame boundary.
+    /// Whole control frames (pings, the application's pongs), written ahead
+    /// of data at a unit boundary.
     control: BytesMut,
-    /// Bytes of `control` up to the end of the pong waiting in it (0: none).
-    control_pong: usize,
+    /// The automatic pong, written with the control frames. Until its
+    /// first byte is written, a newer ping replaces it.
+    pong: BytesMut,
+    /// Part of `pong` has been written: it goes first.
+    pong_started: bool,
     /// Copied bytes of data frames, in write order (written from the front).
     staging: BytesMut,
-    segs: Segments,
+    segs: Units,
 }
 
-/// The order of the data: runs of `staging` and shared payloads, and the
-/// frame boundaries.
+/// The most bytes of small frames in one unit.
+const RUN_MAX: usize = 16 << 10;
+
+/// The data units in order.
 #[derive(Debug, Default)]
-struct Segments {
-    list: VecDeque<Seg>,
+struct Units {
+    list: VecDeque<Unit>,
     /// Bytes of `staging` accounted in `list`.
     staged: usize,
     /// Total data bytes queued (shared payloads included).
     len: usize,
-    /// Bytes of each queued data frame, in order.
-    frames: VecDeque<usize>,
-    /// Bytes of the front frame already written.
+    /// Bytes of the front unit already written.
     front_written: usize,
 }
 
 #[derive(Debug)]
-enum Seg {
-    /// The next `n` bytes of `staging`.
-    Staged(usize),
-    /// A payload written from its own buffer.
-    Shared(Bytes),
+enum Unit {
+    /// The next `len` bytes of `staging`: whole frames.
+    Run(usize),
+    /// One frame: `header` bytes of `staging`, then `payload`.
+    Large { header: usize, payload: Bytes },
 }
 
-impl Segments {
+impl Unit {
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Unit::Run(len) => *len,
+            Unit::Large { header, payload } => header + payload.len(),
+        }
+    }
+}
+
+impl Units {
     /// A frame was appended: its copied bytes are the end of `staging`
     /// beyond what is accounted, then `large` if its payload was not copied.
     #[inline]
     fn frame_done(&mut self, staging: &mut BytesMut, large: Option<Bytes>) {
         let added = staging.len() - self.staged;
         self.staged = staging.len();
-        if added > 0 {
-            match self.list.back_mut() {
-                Some(Seg::Staged(n)) => *n += added,
-                _ => self.list.push_back(Seg::Staged(added)),
+        match large {
+            None => {
+                self.len += added;
+                // Extend the last run unless it has started to be written
+                // (its length is then fixed) or is full.
+                let single = self.list.len() == 1 && self.front_written > 0;
+                if let (Some(Unit::Run(n)), false) = (self.list.back_mut(), single) {
+                    if *n < RUN_MAX {
+                        *n += added;
+                        return;
+                    }
+                }
+                self.list.push_back(Unit::Run(added));
+            }
+            Some(payload) => {
+                self.len += added + payload.len();
+                self.list.push_back(Unit::Large {
+                    header: added,
+                    payload,
+                });
             }
         }
-        let mut frame = added;
-        if let Some(payload) = large {
-            frame += payload.len();
-            if !payload.is_empty() {
-                self.list.push_back(Seg::Shared(payload));
-            }
+    }
+
+    /// Bytes left of the front unit if it has started to be written, else 0.
+    #[inline]
+    fn started_rest(&self) -> usize {
+        if self.front_written == 0 {
+            return 0;
         }
-        self.len += frame;
-        self.frames.push_back(frame);
+        self.list
+            .front()
+            .map_or(0, |u| u.len() - self.front_written)
     }
 }
 
 impl WriteQueue {
     #[inline]
     fn len(&self) -> usize {
-        self.control.len() + self.segs.len
+        self.control.len() + self.pong.len() + self.segs.len
     }
 
     #[inline]
     fn is_empty(&self) -> bool {
-        self.control.is_empty() && self.segs.len == 0
+        self.control.is_empty() && self.pong.is_empty() && self.segs.len == 0
+    }
+
+    fn drop_unstarted_pong(&mut self) {
+        if !self.pong_started {
+            self.pong.clear();
+        }
+    }
+
+    /// The control bytes in write order: a started pong goes first.
+    fn control_parts(&self) -> [&BytesMut; 2] {
+        if self.pong_started {
+            [&self.pong, &self.control]
+        } else {
+            [&self.control, &self.pong]
+        }
     }
 
     fn clear(&mut self) {
         *self = WriteQueue::default();
     }
 
-    /// Drops the data frames that have not started to be written.
+    /// Drops the data units that have not started to be written.
     fn drop_unstarted_data(&mut self) {
-        let keep = if self.segs.front_written > 0 {
-            self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written
-        } else {
-            0
+        let keep = usize::from(self.segs.front_written > 0);
+        let staged: usize = match self.segs.list.front() {
+            Some(Unit::Run(len)) if keep == 1 => len - self.segs.front_written,
+            Some(Unit::Large { header, .. }) if keep == 1 => {
+                header.saturating_sub(self.segs.front_written)
+            }
+            _ => 0,
         };
-        // Walk the segments up to `keep` bytes and cut there.
-        let mut left = keep;
-        let mut staged = 0;
-        let mut cut = self.segs.list.len();
-        for (i, seg) in self.segs.list.iter_mut().enumerate() {
-            if left == 0 {
-                cut = i;
-                break;
-            }
-            match seg {
-                Seg::Staged(n) => {
-                    let take = (*n).min(left);
-                    *n = take;
-                    staged += take;
-                    left -= take;
-                }
-                Seg::Shared(b) => {
-                    let take = b.len().min(left);
-                    b.truncate(take);
-                    left -= take;
-                }
-            }
-        }
-        self.segs.list.truncate(cut);
-        self.segs.list.retain(|s| match s {
-            Seg::Staged(n) => *n > 0,
-            Seg::Shared(b) => !b.is_empty(),
-        });
+        self.segs.list.truncate(keep);
         self.staging.truncate(staged);
         self.segs.staged = staged;
-        self.segs.len = keep;
-        self.segs.frames.truncate(usize::from(keep > 0));
-        if let (Some(front), true) = (self.segs.frames.front_mut(), keep > 0) {
-            *front = self.segs.front_written + keep;
-        }
+        self.segs.len = self.segs.started_rest();
     }
 
-    /// The data slices in order, from `skip` bytes in, up to `limit` bytes.
-    fn data_slices<'a>(
+    /// Hands the data bytes from `skip` on, at most `limit` of them, to `f`
+    /// in write order, contiguous bytes of `staging` as one slice; stops
+    /// when `f` returns `false`. Returns whether it went to the end.
+    fn walk_data<'a>(
         &'a self,
-        dst: &mut [IoSlice<'a>],
-        mut n: usize,
-        mut skip: usize,
-        mut limit: usize,
-    ) -> usize {
-        let mut staged_at = 0;
-        for seg in &self.segs.list {
-            if n >= dst.len() || limit == 0 {
+        skip: usize,
+        limit: usize,
+        f: &mut impl FnMut(&'a [u8]) -> bool,
+    ) -> bool {
+        let end = skip.saturating_add(limit).min(self.segs.len);
+        // Data position and `staging` offset of the next unit's bytes.
+        let mut pos = 0usize;
+        let mut staged_at = 0usize;
+        // A range of `staging` being extended by the next staged bytes.
+        let mut pending: Option<(usize, usize)> = None;
+        for (i, unit) in self.segs.list.iter().enumerate() {
+            if pos >= end {
                 break;
             }
-            let part: &[u8] = match seg {
-                Seg::Staged(len) => {
-                    let part = self
-                        .staging
-                        .get(staged_at..staged_at + len)
-                        .unwrap_or_default();
-                    staged_at += len;
-                    part
-                }
-                Seg::Shared(b) => b,
+            let written = if i == 0 { self.segs.front_written } else { 0 };
+            let (staged, payload): (usize, &'a [u8]) = match unit {
+                Unit::Run(len) => (len - written, &[]),
+                Unit::Large { header, payload } => (
+                    header.saturating_sub(written),
+                    payload
+                        .get(written.saturating_sub(*header)..)
+                        .unwrap_or_default(),
+                ),
             };
-            if skip >= part.len() {
-                skip -= part.len();
-                continue;
+            let (lo, hi) = (skip.max(pos), end.min(pos + staged));
+            if lo < hi {
+                let range = (staged_at + lo - pos, staged_at + hi - pos);
+                pending = match pending {
+                    Some((from, to)) if to == range.0 => Some((from, range.1)),
+                    Some((from, to)) => {
+                        if !f(self.staging.get(from..to).unwrap_or_default()) {
+                            return false;
+                        }
+                        Some(range)
+                    }
+                    None => Some(range),
+                };
             }
-            let part = part.get(skip..).unwrap_or_default();
-            skip = 0;
-            let part = part.get(..limit.min(part.len())).unwrap_or_default();
-            limit -= part.len();
-            if let Some(slot) = dst.get_mut(n) {
-                *slot = IoSlice::new(part);
-                n += 1;
+            pos += staged;
+            staged_at += staged;
+            let (lo, hi) = (skip.max(pos), end.min(pos + payload.len()));
+            if lo < hi {
+                if let Some((from, to)) = pending.take() {
+                    if !f(self.staging.get(from..to).unwrap_or_default()) {
+                        return false;
+                    }
+                }
+                if !f(payload.get(lo - pos..hi - pos).unwrap_or_default()) {
+                    return false;
+                }
             }
+            pos += payload.len();
         }
-        n
+        match pending {
+            Some((from, to)) => f(self.staging.get(from..to).unwrap_or_default()),
+            None => true,
+        }
     }
 
-    /// The write order: the rest of a partly written data frame, then the
-    /// control frames, then the other data.
+    /// Hands every byte to write to `f`, in write order: the rest of a
+    /// partly written unit, then the control frames, then the other data.
+    fn walk<'a>(&'a self, mut f: impl FnMut(&'a [u8]) -> bool) {
+        let front_rest = self.segs.started_rest();
+        if front_rest > 0 && !self.walk_data(0, front_rest, &mut f) {
+            return;
+        }
+        for part in self.control_parts() {
+            if !part.is_empty() && !f(part) {
+                return;
+            }
+        }
+        self.walk_data(front_rest, usize::MAX, &mut f);
+    }
+
     fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
         let mut n = 0;
-        let started = self.segs.front_written > 0;
-        let front_rest = if started {
-            self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written
-        } else {
-            0
-        };
-        if started {
-            n = self.data_slices(dst, n, 0, front_rest);
-        }
-        if !self.control.is_empty() && n < dst.len() {
-            if let Some(slot) = dst.get_mut(n) {
-                *slot = IoSlice::new(&self.control);
+        self.walk(|part| match dst.get_mut(n) {
+            Some(slot) => {
+                *slot = IoSlice::new(part);
                 n += 1;
+                true
             }
-        }
-        if n < dst.len() {
-            n = self.data_slices(dst, n, front_rest, usize::MAX);
-        }
+            None => false,
+        });
         n
     }
 
+    /// The first contiguous bytes to write, and whether they are all.
     #[inline]
     fn first_chunk(&self) -> (&[u8], bool) {
-        let started = self.segs.front_written > 0;
-        if !started && !self.control.is_empty() {
-            return (&self.control, self.segs.len == 0);
+        // The common case: one run of small frames and nothing else.
+        if self.control.is_empty() && self.pong.is_empty() && self.segs.list.len() == 1 {
+            if let Some(Unit::Run(len)) = self.segs.list.front() {
+                let len = len - self.segs.front_written;
+                return (self.staging.get(..len).unwrap_or_default(), true);
+            }
         }
-        let first: &[u8] = match self.segs.list.front() {
-            Some(Seg::Staged(len)) => self.staging.get(..*len).unwrap_or_default(),
-            Some(Seg::Shared(b)) => b,
-            None => return (&self.control, true),
-        };
-        if started && !self.control.is_empty() {
-            // Only the rest of the started frame comes before the control.
-            let rest = self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written;
-            return (
-                first.get(..rest.min(first.len())).unwrap_or_default(),
-                false,
-            );
-        }
-        (
-            first,
-            self.control.is_empty() && first.len() == self.segs.len,
-        )
+        let mut first: &[u8] = &[];
+        self.walk(|part| {
+            first = part;
+            false
+        });
+        (first, first.len() == self.len())
     }
 
     /// Consumes `n` bytes of data from the front.
     fn advance_data(&mut self, mut n: usize) {
         self.segs.len -= n;
-        // Frame boundaries.
-        let mut m = n;
-        while m > 0 {
-            let Some(front) = self.segs.frames.front().copied() else {
+        while n > 0 {
+            let Some(unit) = self.segs.list.front_mut() else {
                 break;
             };
-            let rest = front - self.segs.front_written;
-            if m >= rest {
-                m -= rest;
-                self.segs.frames.pop_front();
+            let written = self.segs.front_written;
+            let rest = unit.len() - written;
+            let take = rest.min(n);
+            // Staged bytes among them.
+            let staged = match unit {
+                Unit::Run(_) => take,
+                Unit::Large { header, .. } => (written + take).min(*header) - written.min(*header),
+            };
+            self.staging.advance(staged);
+            self.segs.staged -= staged;
+            n -= take;
+            if take == rest {
+                self.segs.list.pop_front();
                 self.segs.front_written = 0;
             } else {
-                self.segs.front_written += m;
-                m = 0;
-            }
-        }
-        while n > 0 {
-            let Some(seg) = self.segs.list.front_mut() else {
-                break;
-            };
-            match seg {
-                Seg::Staged(len) => {
-                    let take = (*len).min(n);
-                    *len -= take;
-                    n -= take;
-                    self.staging.advance(take);
-                    self.segs.staged -= take;
-                    if *len == 0 {
-                        self.segs.list.pop_front();
-                    }
-                }
-                Seg::Shared(b) => {
-                    let take = b.len().min(n);
-                    b.advance(take);
-                    n -= take;
-                    if b.is_empty() {
-                        self.segs.list.pop_front();
-                    }
-                }
+                self.segs.front_written += take;
             }
         }
     }
 
     /// Records that the first `n` bytes of `slices` were written.
     fn advance(&mut self, mut n: usize) {
-        if self.segs.front_written > 0 && !self.control.is_empty() {
-            let rest = self.segs.frames.front().copied().unwrap_or(0) - self.segs.front_written;
-            let take = rest.min(n);
+        if self.control.is_empty() && self.pong.is_empty() {
+            self.advance_data(n);
+            return;
+        }
+        let front_rest = self.segs.started_rest();
+        if front_rest > 0 {
+            let take = front_rest.min(n);
             self.advance_data(take);
             n -= take;
         }
-        if n > 0 && !self.control.is_empty() {
-            let take = self.control.len().min(n);
-            self.control.advance(take);
-            self.control_pong = self.control_pong.saturating_sub(take);
+        let pong_first = self.pong_started;
+        for pong in [pong_first, !pong_first] {
+            if n == 0 {
+                return;
+            }
+            let part = if pong {
+                &mut self.pong
+            } else {
+                &mut self.control
+            };
+            let take = part.len().min(n);
+            part.advance(take);
             n -= take;
+            if pong && take > 0 {
+                self.pong_started = !self.pong.is_empty();
+            }
         }
         if n > 0 {
             self.advance_data(n);
@@ -973,14 +1014,14 @@ impl WriteQueue {
     fn shrink(&mut self) {
         self.staging.clear();
         self.control.clear();
+        self.pong.clear();
+        self.pong_started = false;
+        self.segs.staged = 0;
         if self.staging.capacity() > KEEP_CAPACITY {
             self.staging = BytesMut::new();
         }
         if self.segs.list.capacity() > 64 {
             self.segs.list = VecDeque::new();
-        }
-        if self.segs.frames.capacity() > 64 {
-            self.segs.frames = VecDeque::new();
         }
     }
 

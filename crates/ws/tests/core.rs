@@ -515,3 +515,84 @@ fn an_idle_connection_keeps_no_buffers() {
     conn.release_buffers();
     assert_eq!(conn.read_buffer().capacity(), 0);
 }
+
+mod queue_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// A data message of this many bytes (small ones are copied, large
+        /// ones queued by reference).
+        Data(usize),
+        /// A ping from the application.
+        Ping,
+        /// A ping from the peer (answered with a pong).
+        PeerPing(u8),
+        /// The transport takes this many bytes.
+        Write(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => prop_oneof![0usize..200, 1900usize..2200, 3000usize..70_000].prop_map(Op::Data),
+            1 => Just(Op::Ping),
+            1 => any::<u8>().prop_map(Op::PeerPing),
+            3 => (1usize..20_000).prop_map(Op::Write),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Whatever is queued and however the transport takes the bytes,
+        /// the peer reads whole frames: every data message once and in
+        /// order, every application ping, a pong answering the latest
+        /// ping of each burst, and nothing else.
+        #[test]
+        fn frames_stay_whole_and_in_order(ops in proptest::collection::vec(op(), 1..60), client_role in any::<bool>()) {
+            let role = if client_role { Role::Client } else { Role::Server };
+            let mut conn = Connection::new(role, &WebSocketConfig::default(), BytesMut::new());
+            let mut wire = Vec::new();
+            let mut sent_data = Vec::new();
+            let mut pings = 0;
+            let mut peer_pings = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                match op {
+                    Op::Data(len) => {
+                        let payload = Bytes::from(vec![i as u8; *len]);
+                        conn.send(Message::Binary(payload.clone())).expect("queued");
+                        sent_data.push(payload);
+                    }
+                    Op::Ping => {
+                        conn.send(Message::Ping(Bytes::from_static(b"app"))).expect("queued");
+                        pings += 1;
+                    }
+                    Op::PeerPing(b) => {
+                        let ping = from_peer(&conn, &[Frame::ping(vec![*b])]);
+                        conn.receive(&ping);
+                        prop_assert!(matches!(conn.poll_message(), Ok(Some(Message::Ping(_)))));
+                        peer_pings.push(*b);
+                    }
+                    Op::Write(n) => wire.extend(write_some(&mut conn, *n)),
+                }
+                let wants = conn.wants_write();
+                prop_assert_eq!(conn.queued_bytes() > 0, wants);
+            }
+            wire.extend(write_all(&mut conn));
+            let frames = frames(role, &wire);
+            let data: Vec<Bytes> = frames.iter().filter(|f| f.opcode == OpCode::Binary).map(|f| f.payload.clone()).collect();
+            prop_assert_eq!(data, sent_data);
+            let app_pings = frames.iter().filter(|f| f.opcode == OpCode::Ping).count();
+            prop_assert_eq!(app_pings, pings);
+            let pongs: Vec<u8> = frames.iter().filter(|f| f.opcode == OpCode::Pong).map(|f| f.payload[0]).collect();
+            // Every pong answers a ping, in order, and the last ping is
+            // answered.
+            prop_assert_eq!(pongs.is_empty(), peer_pings.is_empty());
+            if let Some(last) = peer_pings.last() {
+                prop_assert_eq!(pongs.last(), Some(last));
+            }
+            prop_assert!(pongs.len() <= peer_pings.len());
+        }
+    }
+}
