@@ -11,6 +11,9 @@
 //!   in-memory sink. Each iteration sends about 256 KiB of payload, at least
 //!   256 messages, all carrying one shared `Bytes` payload.
 //! * `stream_send_server`: the same as a server (no masking).
+//!   `tether-copied` in both groups sends the same messages with
+//!   `feed_binary(&payload)`, copied from the caller's buffer with no
+//!   `Bytes` clone per message (the way fastwebsockets borrows).
 //! * `stream_recv`: a server receives masked client frames built by the
 //!   benches' own encoder: binary messages of 16 B, 1 KiB and 16 KiB (about
 //!   1 MiB per iteration) in one chunk, 4 KiB chunks and random
@@ -39,7 +42,7 @@ use tether_benches::messages::{duplex, Item, MessageWorkload};
 use tether_benches::mock::{Cursor, VecSink};
 use tether_benches::stream::{
     self, expected_items, FastWebSockets, FastWebSocketsRecv, RecvMessages, SendMessages,
-    SendWorkload, Tether, TokioTungstenite, TokioWebSockets, SEND_SIZES,
+    SendWorkload, Tether, TetherCopied, TokioTungstenite, TokioWebSockets, SEND_SIZES,
 };
 use tether_ws::Role;
 
@@ -68,7 +71,7 @@ fn send_benches(c: &mut Criterion) {
             group.throughput(Throughput::Bytes(workload.payload_bytes() as u64));
             // One output buffer per implementation, kept (with its capacity)
             // across iterations like a socket's kernel buffer.
-            let sinks: [RefCell<Vec<u8>>; 4] = Default::default();
+            let sinks: [RefCell<Vec<u8>>; 5] = Default::default();
             let w = &workload;
             bench_sender(
                 &mut group,
@@ -93,6 +96,12 @@ fn send_benches(c: &mut Criterion) {
                 role,
                 w,
                 TokioWebSockets::new(VecSink::new(&sinks[3]), role),
+            );
+            bench_sender(
+                &mut group,
+                role,
+                w,
+                TetherCopied::new(VecSink::new(&sinks[4]), role),
             );
         }
         group.finish();

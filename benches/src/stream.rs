@@ -315,6 +315,42 @@ impl SendMessages for Tether<VecSink<'_>> {
     }
 }
 
+/// `tether_ws::WebSocketStream` sending each message copied from the
+/// caller's buffer (`feed_binary(&[u8])`), without a `Bytes` per message.
+#[derive(Debug)]
+pub struct TetherCopied<S> {
+    ws: tether_ws::WebSocketStream<S>,
+}
+
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> TetherCopied<S> {
+    /// A connection over `io` with the default configuration.
+    pub fn new(io: S, role: Role) -> Self {
+        TetherCopied {
+            ws: Tether::new(io, role).ws,
+        }
+    }
+}
+
+impl SendMessages for TetherCopied<VecSink<'_>> {
+    const NAME: &'static str = "tether-copied";
+
+    fn send_batch(&mut self, payload: &Bytes, count: usize) -> usize {
+        self.ws.get_ref().clear();
+        let ws = &mut self.ws;
+        block_on(async {
+            for _ in 0..count {
+                ws.feed_binary(payload).await.expect("tether: feed_binary");
+            }
+            ws.flush().await.expect("tether: flush");
+        });
+        self.ws.get_ref().len()
+    }
+
+    fn output(&self) -> Vec<u8> {
+        self.ws.get_ref().contents()
+    }
+}
+
 impl RecvMessages for Tether<Duplex<'_>> {
     const NAME: &'static str = "tether";
     const YIELDS_PINGS: bool = true;
@@ -580,8 +616,9 @@ mod tests {
     use crate::messages::duplex;
 
     fn check_senders(role: Role, workload: &SendWorkload) {
-        let sinks: [RefCell<Vec<u8>>; 4] = Default::default();
+        let sinks: [RefCell<Vec<u8>>; 5] = Default::default();
         let mut tether = Tether::new(VecSink::new(&sinks[0]), role);
+        let mut copied = TetherCopied::new(VecSink::new(&sinks[4]), role);
         let mut tungstenite = TokioTungstenite::new(VecSink::new(&sinks[1]), role);
         let mut fastws = FastWebSockets::new(VecSink::new(&sinks[2]), role);
         let mut tokiows = TokioWebSockets::new(VecSink::new(&sinks[3]), role);
@@ -589,6 +626,7 @@ mod tests {
         // sent one, as in the timed loop.
         for _ in 0..2 {
             check_send(&mut tether, role, workload);
+            check_send(&mut copied, role, workload);
             check_send(&mut tungstenite, role, workload);
             check_send(&mut fastws, role, workload);
             check_send(&mut tokiows, role, workload);

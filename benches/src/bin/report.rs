@@ -40,8 +40,9 @@ const PEERS: [&str; 4] = [
 ];
 
 /// Column order; anything else follows alphabetically.
-const COLUMN_ORDER: [&str; 10] = [
+const COLUMN_ORDER: [&str; 11] = [
     "tether",
+    "tether-copied",
     "tether-decode",
     "tether-encoder",
     "tether-vectored",

@@ -5,7 +5,9 @@ use tokio_util::codec::{Decoder, Encoder};
 
 use crate::header::{self, HeaderBytes, Rules};
 use crate::mask::apply_mask;
-use crate::{CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rsv};
+use crate::{
+    CloseFrame, Error, Frame, FrameConfig, FrameHeader, OpCode, Role, Rsv, MAX_HEADER_LEN,
+};
 
 /// The most the decoder reserves for a frame's payload beyond what has
 /// arrived: frames up to this size get their whole buffer as soon as their
@@ -255,6 +257,54 @@ impl FrameCodec {
             header_pos: 0,
             payload,
         })
+    }
+
+    /// Appends a data frame (text, binary or continuation) with `payload`
+    /// copied after its header, masked if this is a client (the copy is
+    /// masked, never `payload`). Data frames always validate, so this cannot
+    /// fail; it is the fast path of [`encode_frame_into`] for small payloads.
+    ///
+    /// [`encode_frame_into`]: FrameCodec::encode_frame_into
+    #[inline]
+    pub fn encode_data_into(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &[u8],
+        dst: &mut BytesMut,
+    ) {
+        debug_assert!(opcode.is_data());
+        let mask = self.outgoing_mask();
+        let len = payload.len();
+        dst.reserve(MAX_HEADER_LEN + len);
+        let first = (u8::from(fin) << 7) | opcode.as_u8();
+        let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+        if len <= 125 {
+            // `len` fits the 7-bit field.
+            dst.extend_from_slice(&[first, mask_bit | len as u8]);
+        } else {
+            let header = FrameHeader {
+                fin,
+                rsv: Rsv::NONE,
+                opcode,
+                mask: None,
+                payload_len: len as u64,
+            }
+            .encode();
+            let at = dst.len() + 1;
+            dst.extend_from_slice(&header);
+            if let Some(second) = dst.get_mut(at) {
+                *second |= mask_bit;
+            }
+        }
+        if let Some(key) = mask {
+            dst.extend_from_slice(&key);
+        }
+        let start = dst.len();
+        dst.extend_from_slice(payload);
+        if let (Some(key), Some(copy)) = (mask, dst.get_mut(start..)) {
+            apply_mask(copy, key, 0);
+        }
     }
 
     /// Appends `frame` to `dst` for a write queue that copies small frames

@@ -688,6 +688,13 @@ impl MessageCodec {
             return Err(Error::OutgoingFragmentOrder);
         }
         let size = self.config.fragment_size.unwrap_or(usize::MAX);
+        if payload.len() <= size.min(copy_max) {
+            // The common case: one small frame, copied whole.
+            self.frames.encode_data_into(opcode, true, &payload, dst);
+            drop(payload);
+            frame_done(dst, None);
+            return Ok(());
+        }
         if payload.len() <= size {
             // Data frames always validate: nothing can fail after the first.
             let large =
@@ -701,6 +708,51 @@ impl MessageCodec {
             frame_done(dst, large);
         }
         Ok(())
+    }
+
+    /// As [`encode_into`](MessageCodec::encode_into), for a text or binary
+    /// message whose payload is borrowed: it is copied (a payload over
+    /// `copy_max` bytes into a buffer of its own).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutgoingFragmentOrder`] while a streamed message is open.
+    #[inline]
+    pub fn encode_slice_into(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+        dst: &mut BytesMut,
+        copy_max: usize,
+        mut frame_done: impl FnMut(&mut BytesMut, Option<Bytes>),
+    ) -> Result<(), Error> {
+        if self.outgoing.is_some() {
+            return Err(Error::OutgoingFragmentOrder);
+        }
+        let size = self.config.fragment_size.unwrap_or(usize::MAX);
+        if payload.len() <= size.min(copy_max) {
+            let opcode = match kind {
+                DataKind::Text => OpCode::Text,
+                DataKind::Binary => OpCode::Binary,
+            };
+            self.frames.encode_data_into(opcode, true, payload, dst);
+            frame_done(dst, None);
+            return Ok(());
+        }
+        let data = Bytes::copy_from_slice(payload);
+        let message = match kind {
+            DataKind::Binary => Message::Binary(data),
+            // The caller's text was a `str`.
+            DataKind::Text => match Utf8Bytes::try_from(data) {
+                Ok(text) => Message::Text(text),
+                Err(e) => {
+                    return Err(Error::OutgoingInvalidUtf8 {
+                        valid_up_to: e.valid_up_to(),
+                    })
+                }
+            },
+        };
+        self.encode_into(message, dst, copy_max, frame_done)
     }
 
     /// As [`encode_into`](MessageCodec::encode_into), for one piece of a

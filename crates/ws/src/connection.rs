@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use tether_frame::{CloseCode, CloseFrame, Role};
-use tether_message::{Fragment, Message, MessageChunk, MessageCodec, MessageConfig};
+use tether_message::{DataKind, Fragment, Message, MessageChunk, MessageCodec, MessageConfig};
 use tokio_util::codec::Decoder;
 
 use crate::{Error, WebSocketConfig};
@@ -482,6 +482,45 @@ impl Connection {
                 Ok(())
             }
         }
+    }
+
+    /// Queues a binary message copied from `data`: no `Bytes` to build or
+    /// reference-count, the fastest way to send small messages from a
+    /// buffer the caller reuses (above 2 KiB the copy costs more than a
+    /// shared `Bytes` given to [`send`](Connection::send)).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Connection::send).
+    #[inline]
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_slice(DataKind::Binary, data)
+    }
+
+    /// Queues a text message copied from `text`; see
+    /// [`send_binary`](Connection::send_binary).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Connection::send).
+    #[inline]
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.send_slice(DataKind::Text, text.as_bytes())
+    }
+
+    #[inline]
+    fn send_slice(&mut self, kind: DataKind, data: &[u8]) -> Result<(), Error> {
+        if self.close_sent || self.closed {
+            return Err(Error::ConnectionClosed);
+        }
+        let queue = &mut self.queue;
+        let staging = &mut queue.staging;
+        let segs = &mut queue.segs;
+        self.codec
+            .encode_slice_into(kind, data, staging, COPY_MAX, |staging, large| {
+                segs.frame_done(staging, large)
+            })?;
+        Ok(())
     }
 
     /// Queues one piece of a message sent in several frames (the frame goes
