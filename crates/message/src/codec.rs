@@ -73,7 +73,14 @@ pub struct MessageCodec {
     ready: Option<MessageChunk>,
     /// The streamed message being sent, with its text validator.
     outgoing: Option<(DataKind, Utf8Validator)>,
+    /// Text of a frame still arriving is validated in batches; see
+    /// [`set_deferred_validation`](MessageCodec::set_deferred_validation).
+    defer_validation: bool,
 }
+
+/// With deferred validation, text still arriving is validated once this
+/// much of it is buffered.
+const VALIDATE_BATCH: usize = 64 << 10;
 
 /// The largest assembly buffer kept for the next fragmented message.
 const SPARE_MAX: usize = 4 << 20;
@@ -91,6 +98,9 @@ struct Incoming {
     /// Whether the header of the frame in progress has been checked and
     /// counted.
     frame_checked: bool,
+    /// Whether bytes of the (text) frame in progress were taken out of the
+    /// read buffer: the rest must follow them the same way.
+    frame_taken: bool,
     /// Whether the frame in progress is the message's last (FIN).
     last_frame: bool,
     /// Whether the message is being handed out in chunks, and if so whether
@@ -132,6 +142,7 @@ impl MessageCodec {
             text: Utf8Buf::new(),
             ready: None,
             outgoing: None,
+            defer_validation: false,
         }
     }
 
@@ -253,6 +264,7 @@ impl MessageCodec {
             fragments: 1,
             size: 0,
             frame_checked: false,
+            frame_taken: false,
             last_frame: false,
             chunked: None,
         });
@@ -304,12 +316,11 @@ impl MessageCodec {
         self.text.push(piece).map_err(invalid_utf8)?;
         if let Some(m) = self.incoming.as_mut() {
             m.size = m.size.saturating_add(len as u64);
+            m.frame_taken = !complete;
+            m.frame_checked = !complete;
         }
         if !complete {
             return Ok(None);
-        }
-        if let Some(m) = self.incoming.as_mut() {
-            m.frame_checked = false;
         }
         if header.fin {
             return self.finish_text().map(Some);
@@ -326,10 +337,45 @@ impl MessageCodec {
         };
         self.check_header(&header)?;
         match self.incoming {
-            Some(m) if m.kind == DataKind::Text => self.take_text(src),
+            // Deferred: validated in batches, or when the driver is about to
+            // wait (`validate_buffered`).
+            Some(m)
+                if m.kind == DataKind::Text
+                    && (!self.defer_validation || m.frame_taken || src.len() >= VALIDATE_BATCH) =>
+            {
+                self.take_text(src)
+            }
             // Binary payloads are not looked at before they are complete.
             _ => Ok(None),
         }
+    }
+
+    /// Validates the text of a frame still arriving that is in `src` (and
+    /// takes it out of the buffer), as `decode` does when deferred
+    /// validation is off. A driver that turned deferral on calls this when
+    /// the transport has nothing more to read for now, so that invalid text
+    /// fails the connection before it waits for more bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUtf8`], as `decode` would return it.
+    pub fn validate_buffered(&mut self, src: &mut BytesMut) -> Result<(), Error> {
+        match self.incoming {
+            Some(m) if m.kind == DataKind::Text && m.frame_checked && m.chunked.is_none() => {
+                self.take_text(src).map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// With `true`, `decode` validates the text of a frame still arriving
+    /// in batches of 64 KiB (and whole when it completes) instead of on
+    /// every call, which is cheaper when reads are small; the driver must
+    /// then call [`validate_buffered`](MessageCodec::validate_buffered)
+    /// before it waits for more bytes, to keep failing fast. Off by default
+    /// (a `Framed` over this codec has no such hook).
+    pub fn set_deferred_validation(&mut self, on: bool) {
+        self.defer_validation = on;
     }
 
     fn on_frame(&mut self, frame: Frame) -> Result<Option<Message>, Error> {
@@ -345,8 +391,19 @@ impl MessageCodec {
             OpCode::Close => return Ok(Some(Message::Close(CloseFrame::parse(&payload)?))),
             _ => {}
         }
-        if opcode != OpCode::Continuation && self.incoming.is_none() && fin {
-            // A whole message in one frame: no copy, one validation.
+        // A whole message in one frame (its header may have been checked
+        // while it arrived): no copy, one validation.
+        let single = fin
+            && opcode != OpCode::Continuation
+            && self.incoming.is_none_or(|m| {
+                m.frame_checked
+                    && m.fragments == 1
+                    && m.size == 0
+                    && !m.frame_taken
+                    && m.chunked.is_none()
+            });
+        if single {
+            self.incoming = None;
             return match opcode {
                 OpCode::Text => match Utf8Bytes::try_from(payload) {
                     Ok(text) => Ok(Some(Message::Text(text))),
@@ -870,7 +927,10 @@ impl Decoder for MessageCodec {
         }
         loop {
             if let Some(m) = self.incoming {
-                if m.frame_checked && m.kind == DataKind::Text {
+                if m.frame_checked
+                    && m.kind == DataKind::Text
+                    && (m.frame_taken || !self.defer_validation)
+                {
                     // A text frame still arriving: its bytes are taken out
                     // and validated as they come.
                     match self.take_text(src)? {

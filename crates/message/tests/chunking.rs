@@ -4,7 +4,7 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::{every_byte, join_stream, peer, run, wire, ChunkedCodec};
+use common::{every_byte, join_stream, peer, run, wire, ChunkedCodec, DeferredCodec};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tether_frame::{Frame, OpCode, Role};
@@ -177,6 +177,11 @@ proptest! {
         let random = run(&mut MessageCodec::new(receiver), &bytes, &cuts);
         prop_assert!(random.error.is_none(), "{:?}", random.error);
         prop_assert_eq!(&random.items, &expected);
+
+        // Deferred validation, validated when the reader would wait.
+        let deferred = run(&mut DeferredCodec::new(MessageCodec::new(receiver)), &bytes, &cuts);
+        prop_assert!(deferred.error.is_none(), "{:?}", deferred.error);
+        prop_assert_eq!(&deferred.items, &expected);
 
         if bytes.len() <= 8192 {
             let bytewise = run(&mut MessageCodec::new(receiver), &bytes, &every_byte(bytes.len()));

@@ -427,3 +427,79 @@ fn the_fragment_limit_is_reported_before_the_payload_at_any_split() {
         assert!(matches!(err, Error::TooManyFragments { max: 1 }), "{err:?}");
     }
 }
+
+/// Deferred validation (what a connection uses, validating when it would
+/// wait for the network) fails exactly as fast: on the read that brings
+/// the proof, though the frame's end never comes.
+#[test]
+fn deferred_validation_fails_as_fast_at_every_read() {
+    use common::DeferredCodec;
+    let mut wire = masked_header(0x81, 1000);
+    wire.extend_from_slice(b"hello\xffworl");
+    let header_len = wire.len() - 10;
+    let mut codec = DeferredCodec::new(server());
+    let mut buf = BytesMut::new();
+    for (i, byte) in wire.iter().enumerate() {
+        let result = feed(&mut codec, &mut buf, &[*byte]);
+        if i < header_len + 5 {
+            assert!(result.expect("not yet").is_empty(), "byte {i}");
+        } else {
+            assert!(matches!(result, Err(Error::InvalidUtf8 { valid_up_to: 5 })));
+            break;
+        }
+    }
+    let wire = client_wire(&[
+        data(OpCode::Text, false, b"abc\xed"),
+        data(OpCode::Continuation, false, b"\xa0\x80"),
+    ]);
+    for cuts in [vec![], every_byte(wire.len())] {
+        let out = run(&mut DeferredCodec::new(server()), &wire, &cuts);
+        assert!(
+            matches!(out.error, Some(Error::InvalidUtf8 { valid_up_to: 3 })),
+            "{:?}",
+            out.error
+        );
+    }
+}
+
+/// A single-frame message that arrives over several reads is handed out
+/// from the read buffer too (no assembly copy), in both validation modes.
+#[test]
+fn a_single_frame_message_over_several_reads_is_not_copied() {
+    for text in [false, true] {
+        for deferred in [false, true] {
+            let payload = if text {
+                "é".repeat(3000).into_bytes()
+            } else {
+                vec![7u8; 6000]
+            };
+            let opcode = if text { OpCode::Text } else { OpCode::Binary };
+            let wire = client_wire(&[data(opcode, true, &payload)]);
+            let mut codec = server();
+            codec.set_deferred_validation(deferred);
+            // Room for the frame and the slack the decoder keeps: no reallocation.
+            let mut buf = BytesMut::with_capacity(wire.len() + (16 << 10));
+            let base = buf.as_ptr() as usize;
+            let mut got = None;
+            for piece in wire.chunks(1000) {
+                buf.extend_from_slice(piece);
+                if let Some(m) =
+                    tokio_util::codec::Decoder::decode(&mut codec, &mut buf).expect("valid")
+                {
+                    got = Some(m);
+                }
+            }
+            let message = got.expect("complete");
+            let ptr = match &message {
+                Message::Text(t) => t.as_bytes().as_ptr(),
+                Message::Binary(b) => b.as_ptr(),
+                other => panic!("{other:?}"),
+            } as usize;
+            assert!(
+                (base..base + wire.len()).contains(&ptr),
+                "text {text} deferred {deferred}: copied out of the read buffer"
+            );
+            assert_eq!(message.len(), payload.len());
+        }
+    }
+}

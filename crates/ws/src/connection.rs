@@ -62,7 +62,9 @@ const KEEP_CAPACITY: usize = 64 << 10;
 ///   [`handle_read`](Connection::handle_read)); report the end of the
 ///   transport's read side with [`handle_eof`](Connection::handle_eof).
 /// * Messages: call [`poll_message`](Connection::poll_message) (or
-///   [`poll_chunk`](Connection::poll_chunk)) until it returns `Ok(None)`.
+///   [`poll_chunk`](Connection::poll_chunk)) until it returns `Ok(None)`;
+///   call [`before_wait`](Connection::before_wait) before waiting for more
+///   bytes (it finishes validating text that arrived, to fail fast).
 /// * Output: while [`wants_write`](Connection::wants_write), write
 ///   [`transmit`](Connection::transmit)'s slices and report with
 ///   [`advance_transmit`](Connection::advance_transmit) how much the
@@ -200,8 +202,12 @@ impl Connection {
     /// done. `read_ahead` is what was read past the end of the handshake:
     /// the start of the first frames.
     pub fn new(role: Role, config: &WebSocketConfig, read_ahead: BytesMut) -> Connection {
+        let mut codec = MessageCodec::with_config(role, config.message.clone());
+        // Text still arriving is validated in batches, and always before
+        // the driver waits (`before_wait`).
+        codec.set_deferred_validation(true);
         Connection {
-            codec: MessageCodec::with_config(role, config.message.clone()),
+            codec,
             read_buf: read_ahead,
             queue: WriteQueue::default(),
             pong: None,
@@ -373,6 +379,27 @@ impl Connection {
             Ok(None) if self.eof => self.at_eof().map(|()| None),
             Ok(None) => Ok(None),
             Err(e) => Err(self.on_decode_error(e)),
+        }
+    }
+
+    /// Call when the transport has nothing more to read for now (a read
+    /// would block), before waiting: the text of a frame still arriving,
+    /// which is validated in 64 KiB batches while bytes keep coming, is
+    /// validated now, so invalid text fails the connection at once rather
+    /// than when more bytes come. Returns `true` if that failed the
+    /// connection: the next [`poll_message`](Connection::poll_message)
+    /// returns the error, and the Close is queued.
+    pub fn before_wait(&mut self) -> bool {
+        if !self.is_receiving() || self.pending_error.is_some() {
+            return false;
+        }
+        match self.codec.validate_buffered(&mut self.read_buf) {
+            Ok(()) => false,
+            Err(e) => {
+                let e = self.on_decode_error(e);
+                self.pending_error = Some(e);
+                true
+            }
         }
     }
 

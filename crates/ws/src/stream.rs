@@ -467,7 +467,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     return Poll::Ready(Some(Err(Error::Io(e))));
                 }
                 Poll::Pending => {
-                    if self.poll_deadline(cx) {
+                    // Nothing more to read now: finish validating what
+                    // arrived (fail fast), and look at the timers.
+                    if self.conn.before_wait() || self.poll_deadline(cx) {
                         continue;
                     }
                     // Idle: keep no buffers.

@@ -596,3 +596,30 @@ mod queue_properties {
         }
     }
 }
+
+#[test]
+fn invalid_text_fails_before_waiting_for_the_rest_of_the_frame() {
+    let mut conn = server(WebSocketConfig::default());
+    let mut payload = vec![b'a'; 100_000];
+    payload[10] = 0xFF;
+    let wire = from_peer(&conn, &[Frame::new(OpCode::Text, payload)]);
+    // The header and 100 bytes arrive; the rest never does.
+    conn.receive(&wire[..110]);
+    assert_eq!(conn.poll_message().expect("validated in batches"), None);
+    assert!(conn.before_wait(), "validated before waiting");
+    let err = conn.poll_message().expect_err("invalid");
+    assert_eq!(err.close_code(), Some(CloseCode::InvalidPayload));
+    let sent = written_frames(&mut conn);
+    assert_eq!(close_code(&sent[0]), Some(1007));
+    // Valid text still arriving: nothing to report.
+    let mut conn = server(WebSocketConfig::default());
+    let wire = from_peer(&conn, &[Frame::text("é".repeat(50_000))]);
+    conn.receive(&wire[..5000]);
+    assert_eq!(conn.poll_message().expect("ok"), None);
+    assert!(!conn.before_wait());
+    conn.receive(&wire[5000..]);
+    assert_eq!(
+        conn.poll_message().expect("ok"),
+        Some(Message::text("é".repeat(50_000)))
+    );
+}

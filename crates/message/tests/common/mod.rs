@@ -251,3 +251,34 @@ impl Decoder for ChunkedCodec {
         }
     }
 }
+
+/// `MessageCodec` with deferred validation, driven as a connection does:
+/// `validate_buffered` whenever `decode` needs more bytes (the moment a
+/// transport would wait).
+pub(crate) struct DeferredCodec(pub(crate) tether_message::MessageCodec);
+
+impl DeferredCodec {
+    pub(crate) fn new(mut codec: tether_message::MessageCodec) -> DeferredCodec {
+        codec.set_deferred_validation(true);
+        DeferredCodec(codec)
+    }
+}
+
+impl Decoder for DeferredCodec {
+    type Item = Message;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        match self.0.decode(src)? {
+            Some(message) => Ok(Some(message)),
+            None => {
+                self.0.validate_buffered(src)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        self.0.decode_eof(src)
+    }
+}
