@@ -20,6 +20,14 @@ pub(crate) const COPY_MAX: usize = 2048;
 /// rather than kept for the next frames.
 const KEEP_CAPACITY: usize = 64 << 10;
 
+/// Write buffers up to this capacity are kept by an idle connection.
+const IDLE_KEEP: usize = 256;
+
+/// A read buffer up to this capacity is kept by an idle connection that
+/// has received data, so that small messages do not allocate one each
+/// (the messages handed out share it; once they are dropped it is reused).
+const READ_KEEP: usize = 4096;
+
 /// The WebSocket connection after the opening handshake, as a deterministic
 /// state machine with no I/O and no clock of its own, in the manner of
 /// quinn-proto: received bytes and the current time go in; messages, bytes
@@ -94,9 +102,10 @@ const KEEP_CAPACITY: usize = 64 << 10;
 ///
 /// # Memory
 ///
-/// An idle connection holds no buffers once
-/// [`release_buffers`](Connection::release_buffers) is called: what remains
-/// is this struct.
+/// Once [`release_buffers`](Connection::release_buffers) is called, an idle
+/// connection holds no buffer but a read buffer of at most 4 KiB (only once
+/// data has arrived) and write buffers of at most 256 bytes each: small
+/// messages then cost no allocation, large ones no lasting memory.
 ///
 /// [`WebSocketStream`]: crate::WebSocketStream
 #[derive(Debug)]
@@ -267,6 +276,11 @@ impl Connection {
     /// Appends received bytes (a copy; see
     /// [`read_buffer`](Connection::read_buffer) to read in place).
     pub fn receive(&mut self, data: &[u8]) {
+        if self.read_buf.capacity() == 0 {
+            // Room for the next reads too: the buffer is kept while it is
+            // small (see `release_buffers`).
+            self.read_buf = BytesMut::with_capacity(data.len().max(READ_KEEP / 2));
+        }
         self.read_buf.extend_from_slice(data);
         self.handle_read(data.len());
     }
@@ -745,12 +759,15 @@ impl Connection {
         }
     }
 
-    /// Drops the memory kept for later messages (the read buffer if empty,
-    /// write buffers if nothing is queued, the assembly buffer of the last
-    /// fragmented message), for a connection going idle.
+    /// Drops the memory kept for later messages, for a connection going
+    /// idle: the read buffer if empty (one of at most 4 KiB is kept, for the
+    /// next small messages), write buffers over 256 bytes if nothing is
+    /// queued, the assembly buffer of the last fragmented message.
     pub fn release_buffers(&mut self) {
         if self.read_buf.is_empty() {
-            self.read_buf = BytesMut::new();
+            if self.read_buf.capacity() > READ_KEEP {
+                self.read_buf = BytesMut::new();
+            }
             self.codec.release_buffers();
         }
         if self.queue.is_empty() {
@@ -1091,8 +1108,20 @@ impl WriteQueue {
         }
     }
 
-    /// Gives back all memory (nothing is queued).
+    /// Gives back the memory of an empty queue, but for buffers small
+    /// enough to keep (at most [`IDLE_KEEP`] bytes each): an idle
+    /// connection that sends small messages does not allocate for each.
     fn release(&mut self) {
-        *self = WriteQueue::default();
+        for buf in [&mut self.staging, &mut self.control, &mut self.pong] {
+            buf.clear();
+            if buf.capacity() > IDLE_KEEP {
+                *buf = BytesMut::new();
+            }
+        }
+        self.pong_started = false;
+        self.segs.staged = 0;
+        if self.segs.list.capacity() > 4 {
+            self.segs.list = VecDeque::new();
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
@@ -23,6 +24,8 @@ use crate::{Connection, Error, WebSocketConfig};
 const STACK_READ: usize = 2048;
 /// The read buffer is grown by at least this much before a read.
 const READ_CHUNK: usize = 8 << 10;
+/// A read is given at least this much room (else the buffer grows first).
+const READ_MIN: usize = 1 << 10;
 /// The most slices given to one vectored write.
 const MAX_SLICES: usize = 64;
 
@@ -97,11 +100,13 @@ const MAX_SLICES: usize = 64;
 ///
 /// # Memory
 ///
-/// An idle connection holds no read or write buffer: the read buffer is
-/// released when it is empty and the transport has nothing to read, and
-/// reads into it start from a small stack buffer. What it holds is this
-/// struct (see `idle_connection_memory` in the tests for the measure) and
-/// the transport's own state.
+/// A connection that has received nothing holds no read or write buffer:
+/// reads start from a small stack buffer. Once data has arrived, an idle
+/// connection keeps a read buffer of at most 4 KiB and write buffers of at
+/// most 256 bytes, so that small messages cost no allocation; anything
+/// larger is released as soon as the transport has nothing to read. The
+/// rest is this struct (see `idle_connection_memory` in the tests for the
+/// measure) and the transport's own state.
 pub struct WebSocketStream<S> {
     io: S,
     conn: Connection,
@@ -276,11 +281,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     #[inline]
     fn poll_write_queue(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         if !self.conn.wants_write() {
-            // Nothing to write (the common case on the reading side): no
-            // waker to register, no lock taken.
+            // Nothing to write (the common case on the reading side).
             return Poll::Ready(Ok(()));
         }
-        self.waiting.register(side, cx.waker());
+        let mut registered = false;
         let mut wcx = Context::from_waker(&self.write_waker);
         loop {
             let (chunk, only) = self.conn.transmit_chunk();
@@ -302,15 +306,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     }
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending if registered => return Poll::Pending,
+                Poll::Pending => {
+                    // Only now does this side need waking: register, then
+                    // try once more (the transport may have become
+                    // writable before the registration).
+                    self.waiting.register(side, cx.waker());
+                    registered = true;
+                }
             }
         }
     }
 
     fn poll_flush_all(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         std::task::ready!(self.poll_write_queue(cx, side))?;
-        self.waiting.register(side, cx.waker());
         let mut wcx = Context::from_waker(&self.write_waker);
+        if let Poll::Ready(result) = Pin::new(&mut self.io).poll_flush(&mut wcx) {
+            return Poll::Ready(result);
+        }
+        self.waiting.register(side, cx.waker());
         Pin::new(&mut self.io).poll_flush(&mut wcx)
     }
 
@@ -323,14 +337,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         let buf = self.conn.read_buffer();
         if buf.capacity() == 0 {
             // Idle: no buffer until bytes arrive.
-            let mut stack = [0u8; STACK_READ];
-            let mut rb = ReadBuf::new(&mut stack);
+            let mut stack = [MaybeUninit::<u8>::uninit(); STACK_READ];
+            let mut rb = ReadBuf::uninit(&mut stack);
             std::task::ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb))?;
             let filled = rb.filled();
             self.conn.receive(filled);
             return Poll::Ready(Ok(filled.len()));
         }
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+        if buf.capacity() - buf.len() < READ_MIN {
             buf.reserve(READ_CHUNK);
         }
         let n = std::task::ready!(tokio_util::io::poll_read_buf(
