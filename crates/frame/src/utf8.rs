@@ -13,7 +13,7 @@ use bytes::Bytes;
 /// Close frame reasons (and, in `tether-message`, text messages) use it.
 ///
 /// Every value holds valid UTF-8: the constructors validate, take a `str`,
-/// or are the validating buffers of [`crate::validate`], which only wrap
+/// or are the validating buffers ([`Utf8Buf`](crate::Utf8Buf), [`Utf8Validator::feed_bytes`](crate::Utf8Validator::feed_bytes)), which only wrap
 /// bytes they own and have validated themselves.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Utf8Bytes(Bytes);
@@ -39,7 +39,7 @@ impl Utf8Error {
 }
 
 impl Utf8Bytes {
-    /// Wraps bytes already known to be UTF-8. Only for [`crate::validate`],
+    /// Wraps bytes already known to be UTF-8. Only for `crate::validate`,
     /// whose callers own the bytes and have validated every one of them.
     #[inline]
     pub(crate) fn from_validated(bytes: Bytes) -> Utf8Bytes {

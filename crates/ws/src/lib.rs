@@ -3,14 +3,24 @@
 //! idle timeouts, and hyper/axum upgrades.
 //!
 //! The third layer of tether: the opening handshake ([`handshake`], sans-IO
-//! with async helpers) on top of [`tether_message`]'s message codec, and
-//! [`WebSocketStream`], a `Stream` of received messages and a `Sink` of
-//! messages to send over any `AsyncRead + AsyncWrite`.
+//! with async helpers) on top of [`tether_message`]'s message codec; the
+//! connection itself as a sans-IO state machine, [`Connection`] (bytes and
+//! the time in; messages, bytes to write and the next deadline out); and
+//! [`WebSocketStream`], the tokio adapter over it: a `Stream` of received
+//! messages and a `Sink` of messages to send over any
+//! `AsyncRead + AsyncWrite`, which also receives and sends messages as
+//! streams of chunks ([`WebSocketStream::next_chunk`],
+//! [`WebSocketStream::send_stream`]) for messages too large to hold.
+//!
+//! A peer that breaks the protocol gets the Close with the mapped code
+//! before the error reaches the application, so an application that stops
+//! at the first error (as the example below does with `?`) still fails the
+//! connection the way RFC 6455 asks.
 //!
 //! * Server: [`accept`] / [`accept_with_config`] on a TCP (or any) stream,
 //!   with a callback that sees the request (path, headers, `Origin`), picks
 //!   a subprotocol and may refuse with a status ([`accept_hdr_with_config`]);
-//!   or, with the `hyper` feature, [`upgrade`](crate::upgrade) a hyper 1
+//!   or, with the `hyper` feature, `upgrade` a hyper 1
 //!   request on the same port as an HTTP server (and so an axum handler).
 //! * Client: [`connect`] (`ws://`, and `wss://` with the `rustls` feature),
 //!   or [`client_handshake`] over a stream you connected.

@@ -3,7 +3,7 @@
 //! Clients: [`connect`](crate::connect) uses the webpki root certificates;
 //! [`connect_with_tls`] takes your own `rustls::ClientConfig` (a private CA,
 //! client certificates). Servers: accept TLS with
-//! [`TlsAcceptor`](tokio_rustls::TlsAcceptor), then call
+//! [`TlsAcceptor`], then call
 //! [`accept`](crate::accept) on the TLS stream, like on any stream.
 
 use std::sync::Arc;

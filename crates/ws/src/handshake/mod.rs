@@ -1,10 +1,10 @@
 //! The opening handshake (RFC 6455 section 4), sans-IO.
 //!
 //! * [`server`]: parse a client's HTTP/1.1 upgrade request
-//!   ([`server::parse_request`]), check it ([`server::validate`]) and write
+//!   ([`server::RequestReader::parse`]), check it ([`server::validate`]) and write
 //!   the `101 Switching Protocols` answer or an HTTP error with a reason.
 //! * [`client`]: build the request ([`client::ClientRequest`]) and check the
-//!   server's answer ([`client::parse_response`]).
+//!   server's answer ([`client::ResponseReader::parse`]).
 //!
 //! Both sides return how many bytes the HTTP message took: whatever follows
 //! in the same buffer is already WebSocket frames and must be handed to the
