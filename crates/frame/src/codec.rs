@@ -246,8 +246,8 @@ impl FrameCodec {
                     unique.freeze()
                 }
                 Err(shared) => {
-                    let mut copy = BytesMut::from(&shared[..]);
-                    apply_mask(&mut copy, key, 0);
+                    let mut copy = BytesMut::with_capacity(shared.len());
+                    extend_masked(&mut copy, &shared, key);
                     copy.freeze()
                 }
             },
@@ -350,8 +350,8 @@ impl FrameCodec {
                     unique.freeze()
                 }
                 Err(shared) => {
-                    let mut copy = BytesMut::from(&shared[..]);
-                    apply_mask(&mut copy, key, 0);
+                    let mut copy = BytesMut::with_capacity(shared.len());
+                    extend_masked(&mut copy, &shared, key);
                     copy.freeze()
                 }
             },
@@ -395,11 +395,25 @@ fn write_frame(frame: &Frame, key: Option<[u8; 4]>, dst: &mut BytesMut) {
     let header = frame.header(key).encode();
     dst.reserve(header.len() + frame.payload.len());
     dst.extend_from_slice(&header);
-    let start = dst.len();
-    dst.extend_from_slice(&frame.payload);
-    if let Some(key) = key {
-        if let Some(written) = dst.get_mut(start..) {
-            apply_mask(written, key, 0);
+    match key {
+        Some(key) => extend_masked(dst, &frame.payload, key),
+        None => dst.extend_from_slice(&frame.payload),
+    }
+}
+
+/// Appends `src` masked with `key` (from payload position 0), in blocks
+/// small enough that each is masked while the copy just made is still in
+/// the L1 cache: in effect one pass over memory instead of two.
+#[inline]
+fn extend_masked(dst: &mut BytesMut, src: &[u8], key: [u8; 4]) {
+    const BLOCK: usize = 8 << 10;
+    dst.reserve(src.len());
+    for (i, block) in src.chunks(BLOCK).enumerate() {
+        let start = dst.len();
+        dst.extend_from_slice(block);
+        if let Some(copy) = dst.get_mut(start..) {
+            // BLOCK is a multiple of 4: each block starts at key phase 0.
+            apply_mask(copy, key, i.wrapping_mul(BLOCK));
         }
     }
 }
