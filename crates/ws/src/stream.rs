@@ -606,7 +606,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     ///
     /// As [`send_fragment`](WebSocketStream::send_fragment), and the first
     /// error of `pieces`, after which the message stays open: end it with
-    /// `send_fragment(Fragment::End(..))`, or close the connection.
+    /// `send_fragment(Fragment::End(..))`, or close the connection. The
+    /// same holds if the future is dropped before it completes: the pieces
+    /// queued so far go out, and the message is open.
     pub async fn send_stream<P, E>(&mut self, kind: DataKind, pieces: P) -> Result<(), Error>
     where
         P: Stream<Item = Result<Bytes, E>>,
