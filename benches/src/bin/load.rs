@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo build --release -p tether-benches --bins
-//! target/release/bench-load [--seconds 3] [--impls tether,fastwebsockets] \
+//! target/release/bench-load [--seconds 3] [--reps 1] [--impls tether,fastwebsockets] \
 //!     [--conns 1,64,512] [--sizes 16,1024,16384] > load.md
 //! ```
 //!
@@ -43,6 +43,7 @@ const MAX_ROUND_TRIPS: u64 = 10_000_000;
 
 struct Options {
     seconds: f64,
+    reps: usize,
     impls: Vec<String>,
     conns: Vec<usize>,
     sizes: Vec<usize>,
@@ -52,6 +53,7 @@ struct Options {
 fn options() -> Options {
     let mut o = Options {
         seconds: 3.0,
+        reps: 1,
         impls: IMPLS.iter().map(|s| (*s).to_owned()).collect(),
         conns: vec![1, 64, 512],
         sizes: vec![16, 1024, 16384],
@@ -67,6 +69,7 @@ fn options() -> Options {
     for pair in args.chunks(2) {
         match (pair[0].as_str(), pair.get(1)) {
             ("--seconds", Some(v)) => o.seconds = v.parse().unwrap_or(3.0),
+            ("--reps", Some(v)) => o.reps = v.parse().unwrap_or(1).max(1),
             ("--impls", Some(v)) => o.impls = list(v),
             ("--conns", Some(v)) => o.conns = nums(v),
             ("--sizes", Some(v)) => o.sizes = nums(v),
@@ -218,31 +221,92 @@ fn main() {
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         println!("### Echo load: round trips, latency, server CPU per message\n");
-        println!("{} s per cell; binary messages; one load generator (tether's client).\n", o.seconds);
-        println!("| server | connections | size | round trips/s | p50 µs | p99 µs | server CPU µs/msg |");
-        println!("|---|---:|---:|---:|---:|---:|---:|");
-        let mut cpu_at_64_16: Vec<(String, f64)> = Vec::new();
+        println!(
+            "{} s per cell, {} repetition(s) with the servers taking turns cell by cell (medians shown); binary messages; one load generator (tether's client).\n",
+            o.seconds, o.reps
+        );
+        // Every server runs for the whole measurement, and the servers take
+        // turns cell by cell in each repetition, so that drift in the
+        // machine's speed hits them alike.
+        let mut servers = Vec::new();
         for which in &o.impls {
             let (child, port) = start_server(which).await;
-            let pid = child.id().expect("pid");
+            servers.push((which.clone(), child, port));
+        }
+        type Cell = (String, usize, usize);
+        let mut results: std::collections::BTreeMap<Cell, Vec<(f64, f64, u32, u32)>> =
+            Default::default();
+        for _ in 0..o.reps {
             for &conns in &o.conns {
                 for &size in &o.sizes {
-                    let run = load(pid, port, conns, size, o.seconds).await;
-                    let rate = run.round_trips as f64 / run.elapsed.as_secs_f64();
-                    let cpu_per = run.cpu_ns as f64 / run.round_trips.max(1) as f64 / 1000.0;
-                    if conns == 64 && size == 16 {
-                        cpu_at_64_16.push((which.clone(), cpu_per));
+                    for (which, child, port) in &servers {
+                        let pid = child.id().expect("pid");
+                        let run = load(pid, *port, conns, size, o.seconds).await;
+                        let rate = run.round_trips as f64 / run.elapsed.as_secs_f64();
+                        let cpu_per = run.cpu_ns as f64 / run.round_trips.max(1) as f64 / 1000.0;
+                        results.entry((which.clone(), conns, size)).or_default().push((
+                            rate,
+                            cpu_per,
+                            percentile(&run.latencies_us, 0.5),
+                            percentile(&run.latencies_us, 0.99),
+                        ));
+                        // Let the server drop the closed connections.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
                     }
-                    println!(
-                        "| {which} | {conns} | {size} | {rate:.0} | {} | {} | {cpu_per:.2} |",
-                        percentile(&run.latencies_us, 0.5),
-                        percentile(&run.latencies_us, 0.99)
-                    );
-                    // Let the server drop the closed connections.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
-            drop(child);
+        }
+        drop(servers);
+        let median = |mut v: Vec<f64>| -> f64 {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!("| server | connections | size | round trips/s | p50 µs | p99 µs | server CPU µs/msg |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        let mut cpu: Vec<(Cell, f64)> = Vec::new();
+        for which in &o.impls {
+            for &conns in &o.conns {
+                for &size in &o.sizes {
+                    let Some(runs) = results.get(&(which.clone(), conns, size)) else {
+                        continue;
+                    };
+                    let rate = median(runs.iter().map(|r| r.0).collect());
+                    let cpu_per = median(runs.iter().map(|r| r.1).collect());
+                    let p50 = median(runs.iter().map(|r| f64::from(r.2)).collect());
+                    let p99 = median(runs.iter().map(|r| f64::from(r.3)).collect());
+                    cpu.push(((which.clone(), conns, size), cpu_per));
+                    println!("| {which} | {conns} | {size} | {rate:.0} | {p50:.0} | {p99:.0} | {cpu_per:.2} |");
+                }
+            }
+        }
+        let cpu_at_64_16: Vec<(String, f64)> = cpu
+            .iter()
+            .filter(|((_, c, s), _)| *c == 64 && *s == 16)
+            .map(|((w, _, _), v)| (w.clone(), *v))
+            .collect();
+        // tether's CPU per message against the best peer's, cell by cell.
+        let mut per_cell: Vec<(usize, usize, f64, String)> = Vec::new();
+        for &conns in &o.conns {
+            for &size in &o.sizes {
+                let of = |w: &str| cpu.iter().find(|((n, c, s), _)| n == w && *c == conns && *s == size).map(|(_, v)| *v);
+                let Some(t) = of("tether") else { continue };
+                let best = o
+                    .impls
+                    .iter()
+                    .filter(|w| *w != "tether")
+                    .filter_map(|w| of(w).map(|v| (v, w.clone())))
+                    .min_by(|a, b| a.0.total_cmp(&b.0));
+                if let Some((b, name)) = best {
+                    per_cell.push((conns, size, t / b, name));
+                }
+            }
+        }
+        if !per_cell.is_empty() {
+            println!("\n#### tether's server CPU per message ÷ the best peer's\n");
+            println!("| connections | size | best peer | ratio | at or below |\n|---:|---:|---|---:|---|");
+            for (conns, size, r, name) in &per_cell {
+                println!("| {conns} | {size} | {name} | {r:.2}× | {} |", if *r <= 1.0 { "yes" } else { "**no**" });
+            }
         }
 
         println!("\n### Peak RSS of each server with {} idle connections\n", o.idle);
@@ -273,10 +337,17 @@ fn main() {
         };
         match ratio(&cpu_at_64_16) {
             Some(r) => println!(
-                "| server CPU per message at 64 connections, 16 B ≤ 0.7× the best peer's | {r:.2}× | {} |",
+                "| server CPU per message at 64 connections, 16 B ≤ 0.7× the best peer's (issue 4) | {r:.2}× | {} |",
                 if r <= 0.7 { "yes" } else { "**no**" }
             ),
             None => println!("| server CPU per message at 64 connections, 16 B | – | not measured |"),
+        }
+        let worst = per_cell.iter().map(|c| c.2).fold(0.0f64, f64::max);
+        if !per_cell.is_empty() {
+            println!(
+                "| server CPU per message in every echo cell at or below the best peer's (issue 10) | worst {worst:.2}× | {} |",
+                if worst <= 1.0 { "yes" } else { "**no**" }
+            );
         }
         let rss_f: Vec<(String, f64)> = rss.iter().map(|(n, v)| (n.clone(), *v as f64)).collect();
         match ratio(&rss_f) {
