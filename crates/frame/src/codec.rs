@@ -223,6 +223,21 @@ impl FrameCodec {
         matches!(self.state, DecodeState::Header)
     }
 
+    /// Whether `src` starts with a whole control frame (ping, pong, close)
+    /// and no frame is in progress: `decode` would return it next. Looks at
+    /// the header only; a malformed header is left for `decode` to report.
+    pub fn next_is_control(&self, src: &[u8]) -> bool {
+        if !self.is_between_frames() {
+            return false;
+        }
+        match FrameHeader::parse(src) {
+            Ok(Some((header, header_len))) => {
+                header.opcode.is_control() && (src.len() - header_len) as u64 >= header.payload_len
+            }
+            _ => false,
+        }
+    }
+
     /// Checks `frame` and returns its header and payload ready to be written,
     /// masked if this is a client, without copying the payload where possible.
     ///

@@ -350,6 +350,33 @@ impl MessageCodec {
         }
     }
 
+    /// The control message at the front of `src`, if a whole one is there
+    /// and nothing comes before it (between frames; a chunk already
+    /// decoded would go first); data frames are left untouched. For a
+    /// driver that must answer pings while the application only sends.
+    ///
+    /// # Errors
+    ///
+    /// As `decode` (a malformed control frame, such as a bad close code).
+    pub fn decode_control(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        if self.ready.is_some() || !self.frames.next_is_control(src) {
+            return Ok(None);
+        }
+        if self.is_receiving_chunks() {
+            return match self.decode_chunk(src)? {
+                Some(MessageChunk::Control(message)) => Ok(Some(message)),
+                // Cannot happen: a control frame is next and nothing is
+                // held; keep the chunk for the next call all the same.
+                Some(other) => {
+                    self.ready = Some(other);
+                    Ok(None)
+                }
+                None => Ok(None),
+            };
+        }
+        self.decode(src)
+    }
+
     /// Validates the text of a frame still arriving that is in `src` (and
     /// takes it out of the buffer), as `decode` does when deferred
     /// validation is off. A driver that turned deferral on calls this when

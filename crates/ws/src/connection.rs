@@ -126,6 +126,9 @@ pub struct Connection {
     closed: bool,
     /// An error for the next `poll_message` (the idle timeout).
     pending_error: Option<Error>,
+    /// Control messages handled while the application was only sending
+    /// (`handle_control_frames`), to be handed out next.
+    held: VecDeque<Message>,
     write_buffer_size: usize,
     timers: Timers,
 }
@@ -226,6 +229,7 @@ impl Connection {
             eof: false,
             closed: false,
             pending_error: None,
+            held: VecDeque::new(),
             write_buffer_size: config.write_buffer_size,
             timers: Timers {
                 ping_interval: config.ping_interval,
@@ -347,6 +351,9 @@ impl Connection {
     /// chunks) fails nothing.
     #[inline]
     pub fn poll_message(&mut self) -> Result<Option<Message>, Error> {
+        if let Some(held) = self.held.pop_front() {
+            return Ok(Some(held));
+        }
         if let Some(e) = self.pending_error.take() {
             return Err(e);
         }
@@ -377,6 +384,9 @@ impl Connection {
     ///
     /// As [`poll_message`](Connection::poll_message).
     pub fn poll_chunk(&mut self) -> Result<Option<MessageChunk>, Error> {
+        if let Some(held) = self.held.pop_front() {
+            return Ok(Some(MessageChunk::Control(held)));
+        }
         if let Some(e) = self.pending_error.take() {
             return Err(e);
         }
@@ -415,6 +425,37 @@ impl Connection {
                 true
             }
         }
+    }
+
+    /// For a driver whose application is sending without reading (a long
+    /// streamed message): handles the control frames at the front of the
+    /// bytes received, so that a ping is answered (the pong goes out
+    /// between the frames being sent) and a Close is answered, and keeps
+    /// them (at most 32) for [`poll_message`](Connection::poll_message) or
+    /// [`poll_chunk`](Connection::poll_chunk) to hand out in order. Stops
+    /// at the first data frame, which waits for the application.
+    pub fn handle_control_frames(&mut self) {
+        const MAX_HELD: usize = 32;
+        while self.is_receiving() && self.pending_error.is_none() && self.held.len() < MAX_HELD {
+            match self.codec.decode_control(&mut self.read_buf) {
+                Ok(Some(message)) => {
+                    self.on_control(&message);
+                    self.held.push_back(message);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let e = self.on_decode_error(e);
+                    self.pending_error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// Whether [`handle_control_frames`](Connection::handle_control_frames)
+    /// could use more bytes: the connection is receiving, and the bytes
+    /// received do not start with a data frame or hold much already.
+    pub fn wants_control_bytes(&self) -> bool {
+        self.is_receiving() && self.held.len() < 32 && self.read_buf.len() < (64 << 10)
     }
 
     fn on_decode_error(&mut self, e: tether_message::Error) -> Error {

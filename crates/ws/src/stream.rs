@@ -509,7 +509,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// `first`/`last` marking the message's start and end, or a whole
     /// control message (pings are answered as with `next()`). No message is
     /// assembled, so a message of any size within the limits is forwarded
-    /// through about one read's worth of memory. A message that `next()`
+    /// in bounded memory: the read buffer holds at most what one read
+    /// brings, plus the room the frame decoder reserves for a large frame
+    /// (up to 1 MiB). A message that `next()`
     /// had started receiving continues here; once a message has started in
     /// chunks, read it to its last chunk before calling `next()` again (else
     /// `next()` yields a caller error). Cancel safe.
@@ -579,7 +581,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Queues one piece of a message sent in several frames, once the write
     /// queue has room, and writes it out (with anything queued before it):
     /// each piece is a frame on the wire as soon as the transport takes it.
-    /// Pongs and other control frames still go out between pieces.
+    /// Control frames go out between pieces: while it waits, it also reads,
+    /// and answers the pings (and a Close) that arrive at the front of the
+    /// received bytes, so the peer's keepalive is served during a long
+    /// message even if nothing else reads; those messages, and any data,
+    /// are still handed out by the next `next()` / `next_chunk()`.
     ///
     /// # Errors
     ///
@@ -589,11 +595,44 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// code point that the next completes); nothing is queued on error, and
     /// a streamed message stays open until its `End`. I/O errors.
     pub async fn send_fragment(&mut self, fragment: Fragment) -> Result<(), Error> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_ready(cx)).await?;
+        std::future::poll_fn(|cx| {
+            self.poll_control(cx);
+            Pin::new(&mut *self).poll_ready(cx)
+        })
+        .await?;
         self.conn.send_fragment(fragment)?;
-        std::future::poll_fn(|cx| self.poll_flush_all(cx, Side::Writer))
-            .await
-            .map_err(Error::Io)
+        std::future::poll_fn(|cx| {
+            self.poll_control(cx);
+            self.poll_flush_all(cx, Side::Writer)
+        })
+        .await
+        .map_err(Error::Io)
+    }
+
+    /// While a message is sent in pieces and nobody reads: reads what has
+    /// arrived and handles the control frames at its front (a ping is
+    /// answered between the pieces, a Close answered); they are handed out
+    /// by the next `next()` / `next_chunk()`, with any data, in order.
+    fn poll_control(&mut self, cx: &mut Context<'_>) {
+        loop {
+            self.conn.handle_control_frames();
+            if self.error.is_some() || !self.conn.wants_control_bytes() {
+                return;
+            }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => {
+                    self.conn.handle_eof();
+                    return;
+                }
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => {
+                    self.conn.handle_transport_error();
+                    self.error = Some(Error::Io(e));
+                    return;
+                }
+                Poll::Pending => return,
+            }
+        }
     }
 
     /// Sends one message of `kind` from a stream of pieces, each piece a

@@ -623,3 +623,62 @@ fn invalid_text_fails_before_waiting_for_the_rest_of_the_frame() {
         Some(Message::text("é".repeat(50_000)))
     );
 }
+
+#[test]
+fn control_frames_are_served_while_only_sending() {
+    let mut conn = server(WebSocketConfig::default());
+    conn.send_fragment(Fragment::Start(
+        DataKind::Binary,
+        Bytes::from_static(b"piece 1"),
+    ))
+    .expect("start");
+    assert_eq!(written_frames(&mut conn).len(), 1);
+    // A ping, a pong and a data message arrive, then another ping behind
+    // the data message.
+    let wire = from_peer(
+        &conn,
+        &[
+            Frame::ping("p1"),
+            Frame::pong("q"),
+            Frame::text("data"),
+            Frame::ping("p2"),
+        ],
+    );
+    conn.receive(&wire);
+    conn.handle_control_frames();
+    // The first ping is answered between the pieces; the one behind the
+    // data waits for the application.
+    conn.send_fragment(Fragment::End(Bytes::from_static(b"piece 2")))
+        .expect("end");
+    let sent = written_frames(&mut conn);
+    let kinds: Vec<(OpCode, Bytes)> = sent.iter().map(|f| (f.opcode, f.payload.clone())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (OpCode::Pong, Bytes::from_static(b"p1")),
+            (OpCode::Continuation, Bytes::from_static(b"piece 2")),
+        ]
+    );
+    // Everything is still handed out, in order.
+    assert_eq!(
+        all_messages(&mut conn),
+        vec![
+            Ok(Message::Ping(Bytes::from_static(b"p1"))),
+            Ok(Message::Pong(Bytes::from_static(b"q"))),
+            Ok(Message::text("data")),
+            Ok(Message::Ping(Bytes::from_static(b"p2"))),
+        ]
+    );
+    // A Close that arrives while sending is answered at once, and handed
+    // out.
+    let mut conn = client(WebSocketConfig::default());
+    let close = from_peer(
+        &conn,
+        &[Frame::close(Some(&CloseFrame::new(CloseCode::Normal, ""))).unwrap()],
+    );
+    conn.receive(&close);
+    conn.handle_control_frames();
+    assert!(conn.is_close_sent() && !conn.is_receiving());
+    assert!(matches!(conn.poll_message(), Ok(Some(Message::Close(_)))));
+    assert_eq!(conn.poll_message().expect("ok"), None);
+}
