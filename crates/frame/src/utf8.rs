@@ -8,7 +8,8 @@ use bytes::Bytes;
 
 /// Cheaply cloneable bytes that are valid UTF-8 and deref to `&str`.
 ///
-/// Validated once when built from bytes (with `simdutf8`), never again:
+/// Validated once when built from bytes (with SIMD: AVX-512 when the CPU
+/// has it, else `simdutf8`), never again:
 /// cloning and slicing share the buffer, and the `&str` view costs nothing.
 /// Close frame reasons (and, in `tether-message`, text messages) use it.
 ///

@@ -230,12 +230,25 @@ impl Utf8Validator {
     }
 }
 
-/// Whether `bytes` is UTF-8, with SIMD whatever the length: `simdutf8`
-/// hands inputs under 64 bytes to the standard library's byte loop, so a
-/// short input is checked for ASCII first, then padded with zeros (ASCII,
-/// which keeps valid input valid and invalid input invalid) to 64 bytes.
+/// Whether `bytes` is UTF-8, with SIMD whatever the length: the AVX-512
+/// kernel of `fast.rs` when the CPU has AVX-512F, BW and VBMI, else
+/// `is_utf8_simdutf8`. Only the answer comes from here: where an error is
+/// (`valid_up_to`) is found by `simdutf8::compat` on the error path.
 #[inline]
 pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
+    match crate::fast::is_utf8_avx512(bytes) {
+        Some(valid) => valid,
+        None => is_utf8_simdutf8(bytes),
+    }
+}
+
+/// Whether `bytes` is UTF-8, by `simdutf8` (AVX2 or SSE4.2 when present):
+/// `simdutf8` hands inputs under 64 bytes to the standard library's byte
+/// loop, so a short input is checked for ASCII first, then padded with
+/// zeros (ASCII, which keeps valid input valid and invalid input invalid)
+/// to 64 bytes.
+#[inline]
+fn is_utf8_simdutf8(bytes: &[u8]) -> bool {
     const SIMD_MIN: usize = 64;
     if bytes.len() >= SIMD_MIN {
         return simdutf8::basic::from_utf8(bytes).is_ok();
@@ -461,6 +474,8 @@ impl Utf8Buf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     /// Feeds `bytes` cut at every position in `cuts`; returns the outcome.
     fn run(bytes: &[u8], cuts: &[usize]) -> Result<bool, usize> {
@@ -625,5 +640,58 @@ mod tests {
         text.extend_from_slice(b"\xac").expect("completes it");
         assert_eq!(text.take_text().as_deref(), Some("ab€"));
         assert!(text.capacity() > 0, "spare capacity kept");
+    }
+
+    /// `is_utf8` (the AVX-512 kernel of `fast.rs` on a CPU with AVX-512F,
+    /// BW and VBMI, as the development machine and CI have) and the
+    /// `simdutf8` fallback agree with the standard library on the samples
+    /// at every length, whatever the bytes after them.
+    #[test]
+    fn is_utf8_and_its_fallback_agree_with_std() {
+        let long: Vec<u8> = "héllo wörld € 😀 ".repeat(20).into_bytes();
+        let mut all = samples();
+        all.extend(samples().iter().map(|s| [&long[..], s, &long[..]].concat()));
+        for s in &all {
+            for end in 0..=s.len() {
+                let bytes = &s[..end];
+                let want = std::str::from_utf8(bytes).is_ok();
+                assert_eq!(is_utf8(bytes), want, "{bytes:02x?}");
+                assert_eq!(is_utf8_simdutf8(bytes), want, "{bytes:02x?}");
+            }
+        }
+    }
+
+    proptest! {
+        /// Random text with up to three random bytes written over it: the
+        /// answer, the error position and the validator's verdict are the
+        /// standard library's.
+        #[test]
+        fn random_text_with_random_corruption(
+            chars in proptest::collection::vec(any::<char>(), 0..400),
+            writes in proptest::collection::vec((any::<Index>(), any::<u8>()), 0..=3),
+        ) {
+            let mut bytes = String::from_iter(chars).into_bytes();
+            for (at, byte) in writes {
+                if !bytes.is_empty() {
+                    let at = at.index(bytes.len());
+                    bytes[at] = byte;
+                }
+            }
+            let want = std::str::from_utf8(&bytes);
+            prop_assert_eq!(is_utf8(&bytes), want.is_ok());
+            prop_assert_eq!(is_utf8_simdutf8(&bytes), want.is_ok());
+            let whole = Utf8Bytes::try_from(Bytes::from(bytes.clone()));
+            prop_assert_eq!(
+                whole.as_ref().err().map(|e| e.valid_up_to()),
+                want.as_ref().err().map(|e| e.valid_up_to())
+            );
+            let mut v = Utf8Validator::new();
+            let fed = v.feed(&bytes);
+            match want {
+                Ok(_) => prop_assert!(fed.is_ok() && v.is_complete()),
+                Err(e) if e.error_len().is_none() => prop_assert!(fed.is_ok() && !v.is_complete()),
+                Err(e) => prop_assert_eq!(fed, Err(InvalidUtf8 { valid_up_to: e.valid_up_to() })),
+            }
+        }
     }
 }
