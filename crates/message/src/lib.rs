@@ -9,7 +9,8 @@
 //! * reassembly of fragments, control frames delivered at once between them;
 //! * fail-fast UTF-8: invalid text is reported (close code 1007) as soon as
 //!   the bytes that prove it arrive, mid-frame and mid-message, each byte
-//!   validated once (SIMD, via `simdutf8`);
+//!   validated once (SIMD: an AVX-512 kernel where the CPU has it, else
+//!   `simdutf8`);
 //! * limits on message size (checked from frame headers before buffering)
 //!   and on fragments per message (1009);
 //! * zero-copy single-frame messages;
