@@ -164,10 +164,15 @@ impl MessageCodec {
     /// Drops the memory kept for assembling the next fragmented message
     /// (the buffer of the last one), for a connection going idle. Costs
     /// nothing if there is none; the next fragmented message allocates.
+    #[inline]
     pub fn release_buffers(&mut self) {
         if self.incoming.is_none() {
-            self.binary = BytesMut::new();
-            self.text = Utf8Buf::new();
+            if self.binary.capacity() > 0 {
+                self.binary = BytesMut::new();
+            }
+            if self.text.capacity() > 0 {
+                self.text = Utf8Buf::new();
+            }
         }
     }
 
