@@ -28,6 +28,10 @@ fuzz/README.md):
   socketio_packet: [config, message...], each message [kind, len (u16 LE),
     bytes]; kind even: text, odd: binary. config bits 0-1: max_attachments
     index (0 = 10 default, 1 = 0, 2 = 1, 3 = 3); bit 2: small size limits.
+  connection: [c0, c1, c2, read_ahead..., op...]: the config bytes, then
+    c2 >> 4 bytes read ahead, then a script of ops (peer bytes inline in
+    the read ops); see fuzz/README.md and the helpers in
+    connection_seeds().
   frame_header: the bytes of a header (no prefix).
   close_payload: a close frame payload (no prefix).
 
@@ -352,6 +356,292 @@ def socketio_packet_seeds():
     return seeds
 
 
+# ----- connection: a script of ops (fuzz/fuzz_targets/connection.rs) -----
+
+def conn_config(client=False, max_message=0, max_fragments=0, final_chunks=False,
+                close_timeout=0, ping=0, idle=0, fragment_size=0,
+                write_buffer=0, max_frame=0, read_ahead=b""):
+    """The three config bytes and the read-ahead. Indexes into the tables of
+    the target: close_timeout 0 = 5 s, 1 = 0, 2 = 15 ms, 3 = 200 ms; ping 0 =
+    none, 1 = 10 ms, 2 = 40 ms; idle 0 = none, 1 = 25 ms, 2 = 100 ms;
+    fragment_size 0 = none, 2 = 5 bytes, 3 = 1000; max_message 3 = 7 bytes,
+    6 = 1000; max_fragments 4 = 4."""
+    assert len(read_ahead) < 16
+    c0 = int(client) | max_message << 1 | max_fragments << 4 | int(final_chunks) << 7
+    c1 = close_timeout | ping << 2 | idle << 4 | fragment_size << 6
+    c2 = write_buffer | max_frame << 2 | len(read_ahead) << 4
+    return bytes([c0, c1, c2]) + read_ahead
+
+
+def op_read(data, in_place=False):
+    """Peer bytes in reads of at most 255 bytes."""
+    op = 0x10 if in_place else 0x00
+    out = b""
+    while data:
+        piece, data = data[:255], data[255:]
+        if 1 <= len(piece) <= 15:
+            out += bytes([op | len(piece)]) + piece
+        else:
+            out += bytes([op, len(piece)]) + piece
+    return out
+
+
+def op_reads(data, sizes, between=b""):
+    """Peer bytes in reads of `sizes` (cycled), `between` after each."""
+    out = b""
+    i = 0
+    while data:
+        n = sizes[i % len(sizes)]
+        i += 1
+        out += op_read(data[:n]) + between
+        data = data[n:]
+    return out
+
+
+def op_read_long(data):
+    assert len(data) < 4096
+    return bytes([0x20 | len(data) >> 8, len(data) & 0xFF]) + data
+
+
+POLL = bytes([0x30])
+POLL_ALL = bytes([0x38])
+CHUNK = bytes([0x40])
+CHUNK_ALL = bytes([0x48])
+BEFORE_WAIT = bytes([0xA0])
+EOF = bytes([0xB0])
+RELEASE = bytes([0xE0])
+POLL_TIMEOUT = bytes([0xE4])
+TRANSMIT_TO = bytes([0xE8])
+WRITE_ALL = bytes([0xEC])
+SHUTDOWN = bytes([0xF0])
+TRANSPORT_ERROR = bytes([0xFF])
+
+
+def op_send(size, text=False, api=0, arg=0):
+    """size: 0 = `arg` bytes, 1 = 125, 2 = 126, 3 = 2048, 4 = 2049, 5 = 300 +
+    100 * arg, 6 = 65535, 7 = 65536. api: 0 unique Bytes, 1 shared, 2
+    send_binary/send_text, 3 static."""
+    return bytes([0x50 | arg, size | api << 3 | (0x20 if text else 0)])
+
+
+def op_control(length, pong=False):
+    """length: index into 0, 1, 4, 16, 124, 125, 126, 200."""
+    return bytes([0x60 | length << 1 | int(pong)])
+
+
+def op_close(index):
+    """index: 0 none, 1 1000, 2 1000 "bye", 3 1001, 5 3000 with a 123-byte
+    reason; 8-15 refused (1005, 1006, 1015, 999, 5000, a 124-byte reason,
+    1004, 2999)."""
+    return bytes([0x70 | index])
+
+
+def op_fragment(kind, piece):
+    """kind: 0 Start binary, 1 Start text, 2 Continue, 3 End. piece: "",
+    "ab", c3, a9, e2 82, ac "!", ff, 3000 x "q"."""
+    return bytes([0x80 | kind, piece])
+
+
+def op_write(size, slices=16, chunk=False):
+    """size: index into 0, 1, 2, 3, 5, 8, 13, 100, 131, 1000, 2050, 4096,
+    16384, 20000, 70000, everything."""
+    return bytes([0x90 | size, (slices - 1) | (0x10 if chunk else 0)])
+
+
+def op_tick(index):
+    """index into 0, 1, 2, 5, 9, 10, 11, 24, 25, 26, 50, 100, 199, 200, 1000,
+    6000 ms."""
+    return bytes([0xC0 | index])
+
+
+def op_to_deadline(offset=0):
+    """0: at the next deadline, 1: a millisecond before, 2: after."""
+    return bytes([0xD0 | offset])
+
+
+def connection_seeds():
+    """Scripts for both roles: messages and pings from the peer at several
+    splits, the close handshake both ways, the close, idle and keepalive
+    timers, a ping flood while the writer is blocked, peer errors with data
+    queued and a frame half written, streamed sends, text that fails
+    before_wait, the transport ending early, small limits."""
+    close = lambda code, reason=b"", key=None: frame(0x88, struct.pack(">H", code) + reason, key)
+    text = "h\u00e9llo w\u00f6rld \u20ac".encode()
+    seeds = {}
+    for role in ("server", "client"):
+        client = role == "client"
+        k = None if client else KEY
+        cfg = lambda **kw: conn_config(client=client, **kw)
+        peer = lambda first, payload: frame(first, payload, k)
+        fragmented = peer(0x01, text[:3]) + peer(0x89, b"p") + peer(0x00, text[3:9]) + peer(0x80, text[9:])
+        s = {
+            "hello": cfg() + op_read(peer(0x81, HELLO)) + POLL_ALL + op_send(0, True, 0, 5) + WRITE_ALL,
+            "fragmented-ping-split-1-2-5": cfg()
+            + op_reads(fragmented, [1, 2, 5], POLL)
+            + POLL_ALL
+            + WRITE_ALL,
+            "fragmented-chunks": cfg(final_chunks=True)
+            + op_reads(fragmented, [4, 7], CHUNK)
+            + CHUNK_ALL
+            + TRANSMIT_TO,
+            "binary-3000-chunks-ping": cfg()
+            + op_reads(peer(0x82, bytes(range(256)) * 12) + peer(0x89, b"x"), [255, 100], CHUNK + CHUNK)
+            + CHUNK_ALL
+            + WRITE_ALL,
+            "read-in-place-long": cfg()
+            + op_read(peer(0x81, HELLO)[:3], in_place=True)
+            + op_read_long(peer(0x81, HELLO)[3:] + peer(0x82, bytes(300)))
+            + POLL_ALL,
+            # The peer's Close: answered with its code; a server closes the
+            # transport, a client reads to the end first.
+            "peer-close": cfg()
+            + op_send(0, False, 2, 3)
+            + op_read(close(1000, b"bye", k))
+            + POLL_ALL
+            + WRITE_ALL
+            + EOF
+            + SHUTDOWN,
+            # Our Close, the peer's answer, then the end of the transport.
+            "our-close-answered": cfg()
+            + op_close(2)
+            + op_send(0, True)
+            + WRITE_ALL
+            + op_read(peer(0x81, HELLO) + close(1000, b"", k))
+            + POLL_ALL
+            + POLL_TIMEOUT
+            + EOF
+            + SHUTDOWN,
+            # Our Close, never answered: the close timeout (15 ms).
+            "close-timeout": cfg(close_timeout=2)
+            + op_close(1)
+            + op_write(3)
+            + op_tick(7)
+            + op_to_deadline(1)
+            + op_to_deadline(0)
+            + WRITE_ALL,
+            "close-timeout-0-client-read-to-end": cfg(close_timeout=1)
+            + op_read(close(1001, b"", k))
+            + POLL
+            + WRITE_ALL
+            + op_tick(0),
+            # Idle 25 ms: bytes in the period restart it, silence fails (1001).
+            "idle-timeout": cfg(idle=1)
+            + op_tick(7)
+            + op_read(peer(0x81, HELLO)[:2])
+            + op_to_deadline(0)
+            + POLL
+            + op_to_deadline(0)
+            + POLL_ALL
+            + WRITE_ALL
+            + op_to_deadline(0),
+            # Keepalive 10 ms: a ping after a silent period only.
+            "keepalive": cfg(ping=1, idle=2)
+            + op_to_deadline(0)
+            + op_write(15)
+            + op_read(peer(0x8A, b""))
+            + POLL
+            + op_to_deadline(0)
+            + op_to_deadline(0)
+            + op_to_deadline(2)
+            + WRITE_ALL
+            + op_close(0)
+            + op_tick(14),
+            # A ping flood while a 64 KiB frame is half written: one pong.
+            "ping-flood-blocked-writer": cfg()
+            + op_send(7)
+            + op_send(0, True, 0, 5)
+            + op_write(7, 2)
+            + b"".join(op_read(peer(0x89, bytes([i]))) + POLL for i in range(40))
+            + op_write(12, 3, True)
+            + WRITE_ALL,
+            "streamed-send": cfg()
+            + op_fragment(1, 2)
+            + op_control(1)
+            + op_fragment(2, 3)
+            + op_send(0, False, 0, 1)
+            + op_fragment(1, 1)
+            + op_fragment(3, 4)
+            + op_fragment(2, 4)
+            + op_fragment(2, 6)
+            + op_fragment(3, 5)
+            + op_fragment(0, 7)
+            + op_fragment(3, 0)
+            + op_write(9, 1)
+            + op_write(15, 2, True),
+            "fragment-size-5-sends": cfg(fragment_size=2)
+            + op_send(0, True, 0, 12)
+            + op_send(1, False, 2)
+            + op_write(6)
+            + op_control(2, True)
+            + op_send(5, False, 3)
+            + WRITE_ALL,
+            "sends-every-size": cfg(write_buffer=2)
+            + b"".join(op_send(size, size % 2 == 0, api) for size, api in
+                       [(0, 0), (1, 1), (2, 2), (3, 3), (4, 0), (5, 1), (6, 2), (7, 3)])
+            + op_control(5)
+            + op_control(6)
+            + op_close(13)
+            + op_close(8)
+            + op_write(10, 4)
+            + op_write(13, 1, True)
+            + RELEASE
+            + WRITE_ALL
+            + RELEASE,
+            # The end of the transport inside a frame, with no Close.
+            "eof-mid-frame": cfg() + op_read(peer(0x81, HELLO)[:4]) + EOF + POLL + WRITE_ALL + SHUTDOWN,
+            # The end of the transport after our Close: not an error.
+            "eof-after-our-close": cfg() + op_close(3) + WRITE_ALL + EOF + POLL + SHUTDOWN,
+            # Invalid text still arriving fails before waiting (1007).
+            "invalid-text-before-wait": cfg()
+            + op_read(peer(0x81, b"abc\xff" + b"d" * 200)[:40])
+            + POLL
+            + BEFORE_WAIT
+            + POLL
+            + WRITE_ALL,
+            "transport-error-mid-write": cfg()
+            + op_send(4)
+            + op_write(7)
+            + TRANSPORT_ERROR
+            + POLL
+            + op_tick(15),
+            "limits-7-4-fragments": cfg(max_message=3, max_fragments=4)
+            + op_read(peer(0x01, b"ab") + peer(0x00, b"cd") + peer(0x80, b"e") + peer(0x82, b"12345678"))
+            + POLL_ALL
+            + WRITE_ALL,
+            "max-frame-7": cfg(max_frame=2)
+            + op_read(peer(0x82, b"1234567") + peer(0x82, b"12345678"))
+            + POLL_ALL
+            + WRITE_ALL,
+        }
+        # The start of the first frames read with the handshake.
+        s["read-ahead"] = cfg(read_ahead=peer(0x81, HELLO)) + op_read(peer(0x89, b"")) + POLL_ALL + WRITE_ALL
+        # Peer errors while data is queued and a frame is half written: the
+        # started frame is finished, the rest dropped, then the Close.
+        bad = {
+            "reserved-opcode": peer(0x83, b"x"),
+            "invalid-utf8": peer(0x81, b"ok\xc0\xaf"),
+            "continuation-without-message": peer(0x80, b"x"),
+            "close-1005": close(1005, b"", k),
+            "close-bad-utf8": close(1000, b"ok\xff", k),
+            "ping-126": peer(0x89, bytes(126)),
+            "rsv1": peer(0xC1, HELLO),
+            "wrong-masking": frame(0x81, HELLO, KEY if client else None),
+        }
+        for name, wire in bad.items():
+            s["error-" + name] = (cfg()
+                + op_send(4)
+                + op_send(0, True, 2, 7)
+                + op_write(5)
+                + op_read(peer(0x89, b"p") + wire)
+                + POLL_ALL
+                + op_write(9, 2)
+                + WRITE_ALL
+                + SHUTDOWN)
+        for name, data in s.items():
+            seeds[role + "-" + name] = data
+    return seeds
+
+
 def write(target, seeds):
     out = os.path.join(HERE, target)
     os.makedirs(out, exist_ok=True)
@@ -371,3 +661,4 @@ if __name__ == "__main__":
     write("engineio_packet", engineio_packet_seeds())
     write("engineio_payload", engineio_payload_seeds())
     write("socketio_packet", socketio_packet_seeds())
+    write("connection", connection_seeds())
