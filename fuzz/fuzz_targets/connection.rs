@@ -747,6 +747,7 @@ impl Driver {
                     self.failed = true;
                     self.terminal = true;
                     self.timers.stop_activity();
+                    self.timers.arm_close = true;
                     self.items.push(Item::End);
                 }
                 false
@@ -761,6 +762,7 @@ impl Driver {
                 self.terminal = true;
                 self.unanswered = None;
                 self.timers.stop_activity();
+                self.timers.arm_close = true;
                 self.items.push(Item::End);
                 false
             }

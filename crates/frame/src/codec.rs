@@ -223,6 +223,15 @@ impl FrameCodec {
         matches!(self.state, DecodeState::Header)
     }
 
+    /// Payload bytes of the frame in progress not yet handed out (the rest
+    /// of the frame); `None` between frames.
+    pub fn remaining_payload(&self) -> Option<usize> {
+        match &self.state {
+            DecodeState::Payload { len, .. } => Some(*len),
+            DecodeState::Header => None,
+        }
+    }
+
     /// Whether `src` starts with a whole control frame (ping, pong, close)
     /// and no frame is in progress: `decode` would return it next. Looks at
     /// the header only; a malformed header is left for `decode` to report.

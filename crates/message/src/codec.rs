@@ -392,8 +392,19 @@ impl MessageCodec {
     ///
     /// [`Error::InvalidUtf8`], as `decode` would return it.
     pub fn validate_buffered(&mut self, src: &mut BytesMut) -> Result<(), Error> {
+        // Bytes that complete the frame are left for `decode`, which hands
+        // out the message they complete.
+        let completes = self
+            .frames
+            .remaining_payload()
+            .is_none_or(|rest| src.len() >= rest);
         match self.incoming {
-            Some(m) if m.kind == DataKind::Text && m.frame_checked && m.chunked.is_none() => {
+            Some(m)
+                if m.kind == DataKind::Text
+                    && m.frame_checked
+                    && m.chunked.is_none()
+                    && !completes =>
+            {
                 self.take_text(src).map(|_| ())
             }
             _ => Ok(()),

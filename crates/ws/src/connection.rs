@@ -325,8 +325,9 @@ impl Connection {
     // ----- messages -----
 
     /// Whether messages may still arrive: the connection is neither closed
-    /// nor failed, the peer's Close has not arrived, and the transport has
-    /// not ended.
+    /// nor failed, and the peer's Close has not arrived. (The end of the
+    /// transport, [`handle_eof`](Connection::handle_eof), is acted on by the
+    /// next poll, once the bytes before it are decoded.)
     #[inline]
     pub fn is_receiving(&self) -> bool {
         !(self.closed || self.failed || self.close_received)
@@ -469,6 +470,8 @@ impl Connection {
     fn at_eof(&mut self) -> Result<(), Error> {
         self.failed = true;
         self.timers.stop_activity_timers();
+        // Writing what is still queued is bounded too.
+        self.timers.arm_close = true;
         if self.close_sent {
             // We closed and the peer went away without answering: the end
             // RFC 6455 allows, not an error.
@@ -514,7 +517,8 @@ impl Connection {
 
     // ----- sending -----
 
-    /// Whether a Close has been sent (queued): nothing more may be sent.
+    /// Whether nothing more may be sent: a Close has been sent (queued), or
+    /// the transport ended without a close handshake.
     pub fn is_close_sent(&self) -> bool {
         self.close_sent
     }

@@ -682,3 +682,34 @@ fn control_frames_are_served_while_only_sending() {
     assert!(matches!(conn.poll_message(), Ok(Some(Message::Close(_)))));
     assert_eq!(conn.poll_message().expect("ok"), None);
 }
+
+/// Found by the `connection` fuzz target: bytes that complete a text frame,
+/// received after the last poll, must not be lost by `before_wait`.
+#[test]
+fn before_wait_keeps_a_text_frame_its_bytes_complete() {
+    let mut conn = client(WebSocketConfig::default());
+    conn.receive(&[0x81, 0x05, b'h']);
+    assert_eq!(conn.poll_message().expect("ok"), None);
+    conn.receive(b"ello");
+    assert!(!conn.before_wait());
+    assert_eq!(
+        conn.poll_message().expect("ok"),
+        Some(Message::text("hello"))
+    );
+    conn.receive(&[0x81, 0x02, b'o', b'k']);
+    assert_eq!(conn.poll_message().expect("ok"), Some(Message::text("ok")));
+}
+
+#[test]
+fn the_end_of_the_transport_starts_the_close_timer() {
+    let t0 = Instant::now();
+    let mut conn = server(WebSocketConfig::default());
+    conn.send(Message::binary(vec![0u8; 100_000]))
+        .expect("queued");
+    conn.handle_eof();
+    assert!(matches!(conn.poll_message(), Err(Error::ResetWithoutClose)));
+    assert!(conn.timers_changed());
+    let deadline = conn.poll_timeout(t0).expect("bounded");
+    conn.handle_timeout(deadline);
+    assert!(conn.is_closed(), "what was queued is given up on");
+}
