@@ -68,6 +68,13 @@ impl Decoder for Mixed {
             control => MessageChunk::Control(control),
         }))
     }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<MessageChunk>, Error> {
+        if let Some(chunk) = self.decode(src)? {
+            return Ok(Some(chunk));
+        }
+        self.codec.decode_chunk_eof(src)
+    }
 }
 
 struct Run<T> {

@@ -592,6 +592,33 @@ impl MessageCodec {
         }
     }
 
+    /// As [`decode_chunk`](MessageCodec::decode_chunk), at the end of the
+    /// stream: the next chunk, or, once none is left, an error if the
+    /// stream ended inside a frame or a message.
+    ///
+    /// # Errors
+    ///
+    /// As `decode_chunk`, and [`tether_frame::Error::Truncated`] for a
+    /// stream that ends inside a frame or a message.
+    pub fn decode_chunk_eof(&mut self, src: &mut BytesMut) -> Result<Option<MessageChunk>, Error> {
+        if let Some(chunk) = self.decode_chunk(src)? {
+            return Ok(Some(chunk));
+        }
+        self.check_end(src).map(|_| None)
+    }
+
+    /// At the end of the stream with nothing left to hand out: an error if
+    /// it ended inside a frame or a message.
+    fn check_end(&self, src: &BytesMut) -> Result<Option<Message>, Error> {
+        if !src.is_empty() || !self.frames.is_between_frames() || self.incoming.is_some() {
+            let held = self.binary.len() + self.text.len();
+            return Err(Error::Frame(tether_frame::Error::Truncated {
+                buffered: src.len() + held,
+            }));
+        }
+        Ok(None)
+    }
+
     /// Switches a message that starts now to chunked delivery (one that
     /// `decode` started is switched by `take_assembled`).
     fn mark_chunked(&mut self) {
@@ -999,13 +1026,7 @@ impl Decoder for MessageCodec {
         if let Some(message) = self.decode(src)? {
             return Ok(Some(message));
         }
-        if !src.is_empty() || !self.frames.is_between_frames() || self.incoming.is_some() {
-            let held = self.binary.len() + self.text.len();
-            return Err(Error::Frame(tether_frame::Error::Truncated {
-                buffered: src.len() + held,
-            }));
-        }
-        Ok(None)
+        self.check_end(src)
     }
 }
 

@@ -232,6 +232,22 @@ mod message_codec_chunks {
         );
     }
 
+    /// Found by the `message_decode` fuzz target: a stream that ends
+    /// inside a frame whose bytes were all handed out is still truncated.
+    #[test]
+    fn a_chunked_stream_that_ends_inside_a_frame_is_truncated() {
+        let wire = client_wire(&[data(OpCode::Binary, true, &[7u8; 100])]);
+        let out = run(&mut chunked(u64::MAX), &wire[..50], &[]);
+        assert!(
+            matches!(
+                out.error,
+                Some(Error::Frame(tether_frame::Error::Truncated { .. }))
+            ),
+            "{:?}",
+            out.error
+        );
+    }
+
     #[test]
     fn limits_apply_to_chunked_messages() {
         let config = MessageConfig::default()

@@ -250,6 +250,13 @@ impl Decoder for ChunkedCodec {
             Ok(self.codec.decode(src)?.map(as_chunk))
         }
     }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<MessageChunk>, Error> {
+        if let Some(chunk) = self.decode(src)? {
+            return Ok(Some(chunk));
+        }
+        self.codec.decode_chunk_eof(src)
+    }
 }
 
 /// `MessageCodec` with deferred validation, driven as a connection does:
