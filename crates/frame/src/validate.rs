@@ -364,6 +364,14 @@ impl Utf8Buf {
         self.validator.is_complete()
     }
 
+    /// The validator's state after the text appended so far: a copy can
+    /// check bytes that continue this text (to fail fast) without taking
+    /// them in.
+    #[inline]
+    pub fn validator(&self) -> &Utf8Validator {
+        &self.validator
+    }
+
     /// Reserves room for `additional` more bytes.
     pub fn reserve(&mut self, additional: usize) {
         self.buf.reserve(additional);

@@ -25,11 +25,16 @@ use crate::{DataKind, Error, Message, MessageChunk, MessageConfig};
 /// * Control frames between fragments are returned at once; the message being
 ///   assembled is untouched.
 /// * Text is validated as its bytes arrive, inside partial frames and across
-///   fragments and reads, each byte once; an invalid sequence fails the
-///   message (1007) as soon as the bytes that prove it are in, even if the
-///   rest of the message never comes. The bytes of a text frame still
-///   arriving are split from the read buffer as they are validated, so
-///   what was validated cannot change before it is handed out.
+///   fragments and reads; an invalid sequence fails the message (1007) as
+///   soon as the bytes that prove it are in, even if the rest of the
+///   message never comes. A frame that arrives over several reads is
+///   checked in the read buffer as it comes, then validated again whole
+///   once complete (the buffer is the caller's, so what was checked there
+///   could change before the frame is handed out). With deferred
+///   validation ([`set_deferred_validation`](MessageCodec::set_deferred_validation),
+///   what `tether-ws` uses) the bytes are instead split off the read buffer
+///   and validated once, in 64 KiB batches and whenever the driver is about
+///   to wait.
 /// * Limits: the message size is checked against each frame's declared
 ///   length before its payload is buffered, and the fragment count per
 ///   message is bounded ([`MessageConfig`]).
@@ -76,6 +81,14 @@ pub struct MessageCodec {
     /// Text of a frame still arriving is validated in batches; see
     /// [`set_deferred_validation`](MessageCodec::set_deferred_validation).
     defer_validation: bool,
+    /// Without deferral: the text frame still arriving is checked in the
+    /// read buffer as its bytes come (to fail fast), by a copy of the
+    /// message's validator; `probed` of its payload bytes are checked. The
+    /// check that the message is handed out on is made again on the whole
+    /// frame once it is complete (the read buffer is the caller's: what
+    /// was checked there may change).
+    probe: Utf8Validator,
+    probed: usize,
 }
 
 /// With deferred validation, text still arriving is validated once this
@@ -143,6 +156,8 @@ impl MessageCodec {
             ready: None,
             outgoing: None,
             defer_validation: false,
+            probe: Utf8Validator::new(),
+            probed: 0,
         }
     }
 
@@ -245,6 +260,8 @@ impl MessageCodec {
                 m.fragments += 1;
                 m.frame_checked = true;
                 m.last_frame = header.fin;
+                self.probe = self.text.validator().clone();
+                self.probed = 0;
                 Ok(())
             }
             (opcode @ (OpCode::Text | OpCode::Binary), None) => {
@@ -258,6 +275,8 @@ impl MessageCodec {
                     m.frame_checked = true;
                     m.last_frame = header.fin;
                 }
+                self.probe = Utf8Validator::new();
+                self.probed = 0;
                 Ok(())
             }
         }
@@ -340,19 +359,42 @@ impl MessageCodec {
         let Some(header) = self.frames.frame_in_progress().copied() else {
             return Ok(None);
         };
+        if header.opcode.is_control() {
+            // Checked whole when complete; the message around it is untouched.
+            return Ok(None);
+        }
         self.check_header(&header)?;
         match self.incoming {
             // Deferred: validated in batches, or when the driver is about to
             // wait (`validate_buffered`).
             Some(m)
                 if m.kind == DataKind::Text
-                    && (!self.defer_validation || m.frame_taken || src.len() >= VALIDATE_BATCH) =>
+                    && self.defer_validation
+                    && (m.frame_taken || src.len() >= VALIDATE_BATCH) =>
             {
                 self.take_text(src)
+            }
+            Some(m) if m.kind == DataKind::Text && !self.defer_validation => {
+                self.probe_text(src).map(|()| None)
             }
             // Binary payloads are not looked at before they are complete.
             _ => Ok(None),
         }
+    }
+
+    /// Checks the new bytes of the text frame still arriving where they are,
+    /// to fail as soon as they prove the text invalid.
+    fn probe_text(&mut self, src: &mut BytesMut) -> Result<(), Error> {
+        let Some((_, prefix)) = self.frames.partial_payload(src) else {
+            return Ok(());
+        };
+        if let Some(fresh) = prefix.get(self.probed..) {
+            if !fresh.is_empty() {
+                self.probe.feed(fresh).map_err(invalid_utf8)?;
+                self.probed = prefix.len();
+            }
+        }
+        Ok(())
     }
 
     /// The control message at the front of `src`, if a whole one is there
@@ -997,10 +1039,7 @@ impl Decoder for MessageCodec {
         }
         loop {
             if let Some(m) = self.incoming {
-                if m.frame_checked
-                    && m.kind == DataKind::Text
-                    && (m.frame_taken || !self.defer_validation)
-                {
+                if m.frame_checked && m.kind == DataKind::Text && m.frame_taken {
                     // A text frame still arriving: its bytes are taken out
                     // and validated as they come.
                     match self.take_text(src)? {

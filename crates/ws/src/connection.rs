@@ -20,8 +20,13 @@ pub(crate) const COPY_MAX: usize = 2048;
 /// rather than kept for the next frames.
 const KEEP_CAPACITY: usize = 64 << 10;
 
-/// Write buffers up to this capacity are kept by an idle connection.
+/// Control-frame buffers up to this capacity are kept by an idle
+/// connection.
 const IDLE_KEEP: usize = 256;
+
+/// The buffer small frames are copied into is kept by an idle connection up
+/// to this capacity (a 2 KiB message, the largest that is copied, fits).
+const STAGING_KEEP: usize = 4096;
 
 /// A read buffer up to this capacity is kept by an idle connection that
 /// has received data, so that small messages do not allocate one each
@@ -104,7 +109,8 @@ const READ_KEEP: usize = 4096;
 ///
 /// Once [`release_buffers`](Connection::release_buffers) is called, an idle
 /// connection holds no buffer but a read buffer of at most 4 KiB (only once
-/// data has arrived) and write buffers of at most 256 bytes each: small
+/// data has arrived) and a write buffer of at most 4 KiB (only once data
+/// was sent): small
 /// messages then cost no allocation, large ones no lasting memory.
 ///
 /// [`WebSocketStream`]: crate::WebSocketStream
@@ -806,8 +812,10 @@ impl Connection {
 
     /// Drops the memory kept for later messages, for a connection going
     /// idle: the read buffer if empty (one of at most 4 KiB is kept, for the
-    /// next small messages), write buffers over 256 bytes if nothing is
-    /// queued, the assembly buffer of the last fragmented message.
+    /// next small messages), write buffers if nothing is queued (the one
+    /// small frames are copied into is kept up to 4 KiB, control-frame
+    /// buffers up to 256 bytes), the assembly buffer of the last fragmented
+    /// message.
     pub fn release_buffers(&mut self) {
         if self.read_buf.is_empty() {
             if self.read_buf.capacity() > READ_KEEP {
@@ -1157,9 +1165,13 @@ impl WriteQueue {
     /// enough to keep (at most [`IDLE_KEEP`] bytes each): an idle
     /// connection that sends small messages does not allocate for each.
     fn release(&mut self) {
-        for buf in [&mut self.staging, &mut self.control, &mut self.pong] {
+        for (buf, keep) in [
+            (&mut self.staging, STAGING_KEEP),
+            (&mut self.control, IDLE_KEEP),
+            (&mut self.pong, IDLE_KEEP),
+        ] {
             buf.clear();
-            if buf.capacity() > IDLE_KEEP {
+            if buf.capacity() > keep {
                 *buf = BytesMut::new();
             }
         }

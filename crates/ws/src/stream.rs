@@ -102,8 +102,8 @@ const MAX_SLICES: usize = 64;
 ///
 /// A connection that has received nothing holds no read or write buffer:
 /// reads start from a small stack buffer. Once data has arrived, an idle
-/// connection keeps a read buffer of at most 4 KiB and write buffers of at
-/// most 256 bytes, so that small messages cost no allocation; anything
+/// connection keeps a read buffer and a write buffer of at most 4 KiB
+/// each, so that small messages cost no allocation; anything
 /// larger is released as soon as the transport has nothing to read. The
 /// rest is this struct (see `idle_connection_memory` in the tests for the
 /// measure) and the transport's own state.
