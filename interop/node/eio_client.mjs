@@ -24,8 +24,8 @@ let pings = 0;
 
 const socket = new Socket(`ws://127.0.0.1:${port}`, { transports: ["websocket"] });
 socket.on("open", () => {
-  if (!socket.id.startsWith("tether-")) fail(`sid ${socket.id}`);
-  console.log(`ok open sid=${socket.id}`);
+  if (!/^[A-Za-z0-9_-]{22}$/.test(socket.id)) fail(`sid ${socket.id}`);
+  console.log(`ok open sid of ${socket.id.length} URL-safe characters`);
   for (const m of sent) socket.send(m);
 });
 socket.on("ping", () => {

@@ -16,7 +16,15 @@
 //! * [`EngineCodec`]: packets over any WebSocket message codec, such as
 //!   `tether-message`'s.
 //!
-//! Sessions, transports and the upgrade sequence build on it.
+//! * [`session`]: the session as a sans-IO state machine (handshake,
+//!   heartbeat deadlines, the upgrade, buffering, close reasons): packets
+//!   and `now` in, packets per transport and the next deadline out;
+//! * `server` (feature `server`): `EngineServer`, the Engine.IO v4 server
+//!   on tokio and hyper 1 (long-polling and WebSocket transports, the
+//!   upgrade, CORS, limits), a hyper service and a tower layer that mounts
+//!   next to ordinary routes on one port. Run the `echo_server` example to
+//!   point any Engine.IO client at it:
+//!   `cargo run -p tether-engineio --features server --example echo_server`.
 //!
 //! # Example
 //!
@@ -55,6 +63,9 @@ mod codec;
 mod error;
 mod packet;
 pub mod payload;
+#[cfg(feature = "server")]
+pub mod server;
+pub mod session;
 
 pub use codec::{EngineCodec, MessageKind, WebSocketMessage};
 pub use error::Error;

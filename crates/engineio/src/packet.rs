@@ -398,6 +398,36 @@ impl MessageData {
     }
 }
 
+impl From<Utf8Bytes> for MessageData {
+    fn from(text: Utf8Bytes) -> MessageData {
+        MessageData::Text(text)
+    }
+}
+
+impl From<String> for MessageData {
+    fn from(text: String) -> MessageData {
+        MessageData::Text(text.into())
+    }
+}
+
+impl From<&'static str> for MessageData {
+    fn from(text: &'static str) -> MessageData {
+        MessageData::Text(Utf8Bytes::from_static(text))
+    }
+}
+
+impl From<Bytes> for MessageData {
+    fn from(data: Bytes) -> MessageData {
+        MessageData::Binary(data)
+    }
+}
+
+impl From<Vec<u8>> for MessageData {
+    fn from(data: Vec<u8>) -> MessageData {
+        MessageData::Binary(data.into())
+    }
+}
+
 /// `digit` followed by `text`, in one allocation of the exact size.
 fn prefixed(digit: char, text: &str) -> String {
     let mut s = String::with_capacity(1 + text.len());

@@ -1,6 +1,7 @@
 //! Node's official `engine.io-client` (6.6, from interop/node's lockfile)
-//! against the `ws_echo_server` example: the open handshake, text and binary
-//! messages echoed in order, and server pings answered.
+//! against the `echo_server` example over WebSocket: the open handshake,
+//! text and binary messages echoed in order, and server pings answered.
+#![cfg(feature = "server")]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -33,8 +34,15 @@ async fn engine_io_client_talks_to_the_example_server() {
         node_dir.join("node_modules/engine.io-client").exists(),
         "interop/node/node_modules is missing: run scripts/interop-setup.sh (scripts/test.sh does)"
     );
-    let mut server = Command::new(example("ws_echo_server"))
-        .arg("127.0.0.1:0")
+    let mut server = Command::new(example("echo_server"))
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--ping-interval",
+            "300",
+            "--ping-timeout",
+            "2000",
+        ])
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -64,7 +72,10 @@ async fn engine_io_client_talks_to_the_example_server() {
         "engine.io-client failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("ok open sid=tether-"), "{stdout}");
+    assert!(
+        stdout.contains("ok open sid of 22 URL-safe characters"),
+        "{stdout}"
+    );
     assert!(stdout.contains("ok echoed 5 messages in order"), "{stdout}");
     assert!(stdout.contains("ok answered 2 pings"), "{stdout}");
 }
