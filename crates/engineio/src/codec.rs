@@ -1,7 +1,7 @@
 //! [`EngineCodec`]: Engine.IO packets over any WebSocket message codec.
 
 use bytes::{Bytes, BytesMut};
-use tether_message::{CloseFrame, Message, Utf8Bytes};
+use tether_message::{CloseFrame, Message, MessageCodec, MessageConfig, Role, Utf8Bytes};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::{EnginePacket, Error, MessageData};
@@ -78,22 +78,69 @@ impl WebSocketMessage for Message {
 /// Pings and pongs of the WebSocket layer are skipped (answering them is
 /// the connection's job, as `tether-ws` does). A WebSocket close ends the
 /// packets: `decode` returns `Ok(None)` from then on and
-/// [`peer_close`](Self::peer_close) tells what the peer sent. The size of
-/// a message, and so of a packet, is the WebSocket codec's limit to set
-/// (Engine.IO's `maxPayload` applies to it).
-#[derive(Debug, Default)]
+/// [`peer_close`](Self::peer_close) tells what the peer sent.
+///
+/// Engine.IO's `maxPayload` (default 1,000,000 bytes, the reference's) is
+/// enforced here: a larger message is [`Error::PayloadTooLarge`] (close
+/// 1009). [`EngineCodec::websocket`] also sets tether's message codec to
+/// the same limit, so such a message is refused before it is buffered;
+/// over another codec, set that codec's own limit too.
+#[derive(Debug)]
 pub struct EngineCodec<C> {
     inner: C,
     peer_close: Option<Option<CloseFrame>>,
+    max_payload: u64,
+}
+
+impl<C: Default> Default for EngineCodec<C> {
+    fn default() -> EngineCodec<C> {
+        EngineCodec::new(C::default())
+    }
+}
+
+impl EngineCodec<MessageCodec> {
+    /// The Engine.IO WebSocket transport over tether's message codec for
+    /// `role`, with the message size limit at the default `maxPayload`
+    /// (1,000,000 bytes): a larger message fails with 1009 at its header,
+    /// before its payload is buffered.
+    pub fn websocket(role: Role) -> EngineCodec<MessageCodec> {
+        EngineCodec::websocket_with_max_payload(
+            role,
+            EngineCodec::<MessageCodec>::DEFAULT_MAX_PAYLOAD,
+        )
+    }
+
+    /// As [`EngineCodec::websocket`], with `maxPayload` = `max_payload`.
+    pub fn websocket_with_max_payload(role: Role, max_payload: u64) -> EngineCodec<MessageCodec> {
+        let config = MessageConfig::default().with_max_message_size(max_payload);
+        EngineCodec::new(MessageCodec::with_config(role, config)).with_max_payload(max_payload)
+    }
 }
 
 impl<C> EngineCodec<C> {
-    /// Engine.IO over `inner`.
+    /// The default `maxPayload`: 1,000,000 bytes, as the reference server's
+    /// `maxHttpBufferSize`.
+    pub const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
+
+    /// Engine.IO over `inner`, `maxPayload` 1,000,000 bytes.
     pub fn new(inner: C) -> EngineCodec<C> {
         EngineCodec {
             inner,
             peer_close: None,
+            max_payload: Self::DEFAULT_MAX_PAYLOAD,
         }
+    }
+
+    /// Sets `maxPayload`, the largest message accepted, in bytes (default
+    /// 1,000,000). Bounds what one packet can make the layers above hold.
+    pub fn with_max_payload(mut self, max_payload: u64) -> EngineCodec<C> {
+        self.max_payload = max_payload;
+        self
+    }
+
+    /// The `maxPayload` enforced.
+    pub fn max_payload(&self) -> u64 {
+        self.max_payload
     }
 
     /// The WebSocket codec.
@@ -118,7 +165,19 @@ impl<C> EngineCodec<C> {
 
     fn take<M: WebSocketMessage>(&mut self, message: M) -> Result<Option<EnginePacket>, Error> {
         match message.into_kind() {
-            MessageKind::Data(data) => data.decode().map(Some),
+            MessageKind::Data(data) => {
+                let size = match &data {
+                    MessageData::Text(t) => t.len(),
+                    MessageData::Binary(b) => b.len(),
+                } as u64;
+                if size > self.max_payload {
+                    return Err(Error::PayloadTooLarge {
+                        size,
+                        max: self.max_payload,
+                    });
+                }
+                data.decode().map(Some)
+            }
             MessageKind::Control => Ok(None),
             MessageKind::Close(frame) => {
                 self.peer_close = Some(frame);

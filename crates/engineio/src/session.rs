@@ -435,6 +435,14 @@ impl Session {
         self.probe.is_some()
     }
 
+    /// Whether the upgrade's probe has been answered: from then until the
+    /// upgrade ends, a `GET` is answered with a noop.
+    pub fn is_upgrade_probed(&self) -> bool {
+        self.probe
+            .as_ref()
+            .is_some_and(|p| p.state == ProbeState::AwaitingUpgrade)
+    }
+
     /// Queues a message for the client.
     ///
     /// # Errors
@@ -860,7 +868,12 @@ impl Session {
         }
         if self.next_ping.is_some_and(|at| now >= at) {
             self.next_ping = None;
-            self.out.push_back(EnginePacket::ping());
+            // One ping waits at most: a client that pongs without reading
+            // cannot grow the buffer a ping per interval.
+            let waiting = self.out.iter().any(|p| matches!(p, EnginePacket::Ping(_)));
+            if !waiting {
+                self.out.push_back(EnginePacket::ping());
+            }
             self.pong_deadline = Some(now + self.config.ping_timeout);
         }
     }
@@ -1076,6 +1089,23 @@ mod tests {
     }
 
     #[test]
+    fn pongs_without_reading_do_not_pile_up_pings() {
+        let t0 = Instant::now();
+        let mut s = polling(t0);
+        let mut t = t0;
+        for _ in 0..10 {
+            t += ms(300);
+            s.handle_timeout(t);
+            s.begin_post().unwrap();
+            s.handle_packet(Transport::Polling, EnginePacket::pong(), t)
+                .unwrap();
+            s.end_post();
+        }
+        assert_eq!(s.buffered(), 1);
+        assert_eq!(get(&mut s, t).unwrap(), [EnginePacket::ping()]);
+    }
+
+    #[test]
     fn the_send_buffer_is_bounded() {
         let t0 = Instant::now();
         let mut s = Session::new(
@@ -1174,12 +1204,9 @@ mod tests {
         assert!(s.socket_should_close(ws));
         assert!(!s.is_upgrading());
         assert!(!s.is_closed());
-        // The pings queued during the upgrade (at 300, and at 700 after the
-        // pong) go out by polling.
-        assert_eq!(
-            get(&mut s, t0 + ms(1000)).unwrap(),
-            [EnginePacket::ping(), EnginePacket::ping()]
-        );
+        // The ping queued during the upgrade goes out by polling (the one
+        // due at 700, after the pong, is not queued beside it).
+        assert_eq!(get(&mut s, t0 + ms(1000)).unwrap(), [EnginePacket::ping()]);
         // A new upgrade may start.
         let again = s.begin_upgrade(t0 + ms(1000)).unwrap();
         assert_ne!(again, ws);

@@ -151,3 +151,58 @@ fn message_layer_limits_surface_with_their_close_code() {
         Some(tether_engineio::CloseCode::MessageTooBig)
     );
 }
+
+#[test]
+fn max_payload_is_enforced_by_default() {
+    use tether_message::CloseCode;
+    let mut client = MessageCodec::new(Role::Client);
+    let mut wire = BytesMut::new();
+    let at_limit = format!("4{}", "a".repeat(999_999));
+    let over = format!("4{}", "b".repeat(1_000_000));
+    client
+        .encode(Message::text(at_limit.clone()), &mut wire)
+        .unwrap();
+    client
+        .encode(Message::text(over.clone()), &mut wire)
+        .unwrap();
+
+    // Over a codec with its own (64 MiB) limit, EngineCodec refuses the
+    // message once decoded.
+    let mut server = EngineCodec::new(MessageCodec::new(Role::Server));
+    assert_eq!(server.max_payload(), 1_000_000);
+    let mut src = wire.clone();
+    assert_eq!(
+        server.decode(&mut src).unwrap(),
+        Some(EnginePacket::message(&at_limit[1..]))
+    );
+    let e = server.decode(&mut src).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::PayloadTooLarge {
+                size: 1_000_001,
+                max: 1_000_000
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.close_code(), Some(CloseCode::MessageTooBig));
+
+    // `EngineCodec::websocket` refuses it at the frame header, before the
+    // payload is buffered.
+    let mut server = EngineCodec::websocket(Role::Server);
+    let mut src = wire.clone();
+    assert!(server.decode(&mut src).unwrap().is_some());
+    let mut head = BytesMut::from(&src[..14]);
+    let e = server.decode(&mut head).unwrap_err();
+    assert_eq!(e.close_code(), Some(CloseCode::MessageTooBig));
+
+    // A raised limit lets it through.
+    let mut server = EngineCodec::new(MessageCodec::new(Role::Server)).with_max_payload(2_000_000);
+    let mut src = wire;
+    assert!(server.decode(&mut src).unwrap().is_some());
+    assert_eq!(
+        server.decode(&mut src).unwrap(),
+        Some(EnginePacket::message(&over[1..]))
+    );
+}

@@ -5,12 +5,14 @@
 /// `#[non_exhaustive]`: start from [`SocketConfig::default`] and use the
 /// `with_*` setters.
 ///
-/// The Engine.IO layer below normally bounds every message first (the
-/// reference server's `maxHttpBufferSize` is 1 MB), so these defaults are
-/// generous; they bound what this layer itself holds for one connection when
-/// it runs over another transport or a raised Engine.IO limit: a pending
-/// binary packet keeps at most `max_packet_size + max_total_attachment_size`
-/// bytes, in at most `max_attachments` buffers.
+/// Under the default stack the Engine.IO layer refuses any message over
+/// `maxPayload` (1,000,000 bytes, `tether_engineio::EngineCodec`'s
+/// default, enforced there; `EngineCodec::websocket` refuses it before
+/// buffering). These limits are this layer's own and are generous: they
+/// bound what it holds for one connection when it runs with a raised
+/// `maxPayload` or over another transport. A pending binary packet keeps at
+/// most `max_packet_size + max_total_attachment_size` bytes, in at most
+/// `max_attachments` buffers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SocketConfig {

@@ -123,16 +123,11 @@ where
         cors.apply(&parts.headers, &mut answer.cors);
     }
 
-    let query: Vec<(String, String)> =
-        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    // Borrowed where nothing is escaped: no allocation per request but the
+    // list; the handshake keeps an owned copy.
+    let query: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).collect();
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| &**v);
     let Some(transport) = param("transport")
         .and_then(Transport::from_name)
         .filter(|t| inner.config.transports.contains(t))
@@ -173,7 +168,10 @@ where
         uri: detach_uri(&parts.uri),
         headers: detach_headers(&parts.headers),
         remote_addr: parts.extensions.get::<SocketAddr>().copied(),
-        query: query.clone(),
+        query: query
+            .iter()
+            .map(|(k, v)| (k.clone().into_owned(), v.clone().into_owned()))
+            .collect(),
     };
     if let Some(allow) = &inner.config.allow_request {
         if let Err(message) = allow(&handshake) {
@@ -315,7 +313,7 @@ async fn poll_get(
     shared: &Arc<Shared>,
     initial: bool,
 ) -> Response<EngineBody> {
-    if let Err(e) = shared.with(Waiter::Get, |s| s.core.begin_get()) {
+    if let Err(e) = shared.with(Waiter::Other, |s| s.core.begin_get()) {
         return answer.poll_error(e);
     }
     let mut guard = GetGuard {

@@ -38,7 +38,87 @@ pub(crate) struct State {
     removed: bool,
 }
 
+/// What the waiters of a session wait on, to wake only those whose
+/// condition a change may have met.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Snapshot {
+    events: usize,
+    buffered: usize,
+    timeout: Option<Instant>,
+    phase: (bool, bool, Transport, bool, bool),
+}
+
+impl Snapshot {
+    fn of(core: &Session) -> Snapshot {
+        Snapshot {
+            events: core.pending_events(),
+            buffered: core.buffered(),
+            timeout: core.poll_timeout(),
+            phase: (
+                core.is_closing(),
+                core.is_closed(),
+                core.transport(),
+                core.is_upgrading(),
+                core.is_upgrade_probed(),
+            ),
+        }
+    }
+}
+
 impl State {
+    /// Wakes the waiters (but the caller) that a change from `before` to
+    /// the current state concerns.
+    fn wake_changed(&mut self, from: Waiter, before: Snapshot) {
+        let after = Snapshot::of(&self.core);
+        if after == before {
+            return;
+        }
+        if after.phase != before.phase {
+            // Everyone, the caller's role included: a second GET's overlap
+            // closes the session under the first GET, a waiter of the same
+            // role.
+            return self.wake(Waiter::Other);
+        }
+        let wake = |w: &mut Option<Waker>, who: Waiter| {
+            if from != who {
+                if let Some(w) = w.take() {
+                    w.wake();
+                }
+            }
+        };
+        let mut sockets = false;
+        if after.events > before.events {
+            wake(&mut self.recv, Waiter::Recv);
+        }
+        if after.events < before.events {
+            wake(&mut self.post, Waiter::Post);
+            sockets = true;
+        }
+        if after.buffered > before.buffered {
+            wake(&mut self.get, Waiter::Get);
+            sockets = true;
+        }
+        if after.buffered < before.buffered {
+            for w in self.send.drain(..) {
+                w.wake();
+            }
+        }
+        if after.timeout != before.timeout {
+            wake(&mut self.timer, Waiter::Timer);
+            sockets = true;
+        }
+        if sockets {
+            self.sockets.retain(|(id, w)| {
+                if from == Waiter::Socket(*id) {
+                    true
+                } else {
+                    w.wake_by_ref();
+                    false
+                }
+            });
+        }
+    }
+
     fn wake(&mut self, from: Waiter) {
         if from != Waiter::Get {
             if let Some(w) = self.get.take() {
@@ -120,13 +200,14 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs `f` on the state, wakes every other waiter, and forgets the
-    /// session in the server once it is closed.
+    /// Runs `f` on the state, wakes the other waiters the change concerns,
+    /// and forgets the session in the server once it is closed.
     pub(crate) fn with<R>(&self, from: Waiter, f: impl FnOnce(&mut State) -> R) -> R {
         let (r, closed) = {
             let mut state = self.lock();
+            let before = Snapshot::of(&state.core);
             let r = f(&mut state);
-            state.wake(from);
+            state.wake_changed(from, before);
             let closed = state.core.is_closed() && !std::mem::replace(&mut state.removed, true);
             (r, closed)
         };
@@ -156,19 +237,18 @@ impl Shared {
     /// Waits for the payload of the pending `GET`.
     pub(crate) async fn wait_payload(&self) -> Vec<EnginePacket> {
         poll_fn(|cx| {
-            let mut state = self.lock();
-            match state.core.take_payload(Instant::now()) {
-                Some(payload) => {
-                    drop(state);
-                    // Wake the rest (the timer, the application) and forget
-                    // a session this payload closed.
-                    self.with(Waiter::Get, |_| ());
-                    Poll::Ready(payload)
-                }
-                None => {
+            // Taking the payload may close the session (a forced close's
+            // last payload): `with` wakes whom that concerns.
+            let taken = self.with(Waiter::Get, |state| {
+                let payload = state.core.take_payload(Instant::now());
+                if payload.is_none() {
                     state.get = Some(cx.waker().clone());
-                    Poll::Pending
                 }
+                payload
+            });
+            match taken {
+                Some(payload) => Poll::Ready(payload),
+                None => Poll::Pending,
             }
         })
         .await
