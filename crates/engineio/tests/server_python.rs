@@ -1,12 +1,16 @@
 //! `python-engineio`'s client (pinned in interop/python/requirements.txt)
 //! against an in-process `EngineServer`: polling only, WebSocket only, and
 //! polling upgraded to WebSocket, text and binary echoed in order at
-//! `maxPayload`.
+//! `maxPayload`; heartbeats with short intervals (a client that stops
+//! answering is closed on time), concurrent sessions, and the server
+//! closing sessions.
 #![cfg(feature = "server")]
 
 mod support;
 
-use support::{python, start, App};
+use std::time::Duration;
+
+use support::{python, python_more, start, App};
 use tether_engineio::session::SessionConfig;
 
 async fn echo(mode: &str, ends_on: &str) {
@@ -39,4 +43,46 @@ async fn python_websocket_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_upgrade() {
     echo("upgrade", "websocket").await;
+}
+
+fn short_heartbeat() -> SessionConfig {
+    SessionConfig::default()
+        .with_ping_interval(Duration::from_millis(200))
+        .with_ping_timeout(Duration::from_millis(300))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_heartbeat() {
+    for mode in ["polling", "websocket"] {
+        let server = start(App::Echo, short_heartbeat()).await;
+        let out = python_more(server.port, &["heartbeat", mode]).await;
+        assert!(
+            out.contains("ok closed by the server when pongs stopped"),
+            "{mode}: {out}"
+        );
+        assert_eq!(server.closed_reasons().await, ["ping timeout"], "{mode}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_server_closes_sessions() {
+    for mode in ["polling", "websocket"] {
+        let server = start(App::CloseOnBye, SessionConfig::default()).await;
+        let out = python_more(server.port, &["server-close", mode]).await;
+        assert!(
+            out.contains("ok last message then closed by the server"),
+            "{mode}: {out}"
+        );
+        assert_eq!(server.closed_reasons().await, ["forced close"], "{mode}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_many_sessions() {
+    let server = start(App::Echo, SessionConfig::default()).await;
+    let out = python_more(server.port, &["many", "1000"]).await;
+    assert!(
+        out.contains("ok 1000 sessions echoed 10 messages each in order"),
+        "{out}"
+    );
 }

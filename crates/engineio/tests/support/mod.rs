@@ -126,6 +126,15 @@ pub(crate) async fn node(port: u16, args: &[&str]) -> String {
 /// Runs interop/python/eio_client.py with the venv's python; its stdout,
 /// after checking it exited 0.
 pub(crate) async fn python(port: u16, args: &[&str]) -> String {
+    python_script("eio_client.py", port, args).await
+}
+
+/// Runs interop/python/eio_client_more.py, as [`python`].
+pub(crate) async fn python_more(port: u16, args: &[&str]) -> String {
+    python_script("eio_client_more.py", port, args).await
+}
+
+async fn python_script(script: &str, port: u16, args: &[&str]) -> String {
     let root = repo_root().join("interop/python");
     let py = root.join(".venv/bin/python");
     assert!(
@@ -135,7 +144,7 @@ pub(crate) async fn python(port: u16, args: &[&str]) -> String {
     let output = tokio::time::timeout(
         Duration::from_secs(90),
         Command::new(py)
-            .arg(root.join("eio_client.py"))
+            .arg(root.join(script))
             .arg(port.to_string())
             .args(args)
             .kill_on_drop(true)
