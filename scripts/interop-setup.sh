@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peers the interop tests run against, on a fresh machine:
-# Python `websockets` in interop/python/.venv, Node `ws`, `socket.io` and
+# Python `websockets` and `python-engineio` (with `requests` and
+# `websocket-client`) in interop/python/.venv, Node `ws`, `socket.io` and
 # `socket.io-client` in
 # interop/node/node_modules (from the lockfile), and Debian's chromium.
 # Idempotent: what is there already is kept.
