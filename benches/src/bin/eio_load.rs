@@ -8,7 +8,7 @@
 //! cargo build --release -p tether-benches --bins
 //! (cd interop/node && npm ci)       # scripts/interop-setup.sh does it
 //! target/release/bench-eio-load [--seconds 3] [--reps 1] [--impls tether,engineioxide,node] \
-//!     [--idle 10000] > eio.md
+//!     [--transports websocket,polling] [--idle 10000] > eio.md
 //! ```
 //!
 //! Cells: WebSocket sessions (1 and 64) each sending a text message of 16
@@ -41,6 +41,7 @@ struct Options {
     reps: usize,
     impls: Vec<String>,
     idle: usize,
+    transports: Vec<String>,
 }
 
 fn options() -> Options {
@@ -49,6 +50,7 @@ fn options() -> Options {
         reps: 1,
         impls: IMPLS.iter().map(|s| (*s).to_owned()).collect(),
         idle: 10_000,
+        transports: vec!["websocket".to_owned(), "polling".to_owned()],
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -57,6 +59,7 @@ fn options() -> Options {
             ("--reps", Some(v)) => o.reps = v.parse().unwrap_or(1).max(1),
             ("--impls", Some(v)) => o.impls = v.split(',').map(str::to_owned).collect(),
             ("--idle", Some(v)) => o.idle = v.parse().unwrap_or(10_000),
+            ("--transports", Some(v)) => o.transports = v.split(',').map(str::to_owned).collect(),
             (flag, _) => panic!("unknown or incomplete option {flag}"),
         }
     }
@@ -387,7 +390,7 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let cells = [
+        let all = [
             Cell::WebSocket { sessions: 1, size: 16 },
             Cell::WebSocket { sessions: 64, size: 16 },
             Cell::WebSocket { sessions: 1, size: 1024 },
@@ -395,6 +398,16 @@ fn main() {
             Cell::Polling { sessions: 1, size: 16 },
             Cell::Polling { sessions: 64, size: 16 },
         ];
+        let cells: Vec<Cell> = all
+            .into_iter()
+            .filter(|c| {
+                let name = match c {
+                    Cell::WebSocket { .. } => "websocket",
+                    Cell::Polling { .. } => "polling",
+                };
+                o.transports.iter().any(|t| t == name)
+            })
+            .collect();
         let mut results: Vec<Vec<(Vec<f64>, Vec<f64>)>> = vec![vec![(Vec::new(), Vec::new()); cells.len()]; o.impls.len()];
         for _ in 0..o.reps {
             for (c, cell) in cells.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! reference server does it, the polling `GET` and `POST`, the WebSocket
 //! upgrade.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -123,10 +124,7 @@ where
         cors.apply(&parts.headers, &mut answer.cors);
     }
 
-    // Borrowed where nothing is escaped: no allocation per request but the
-    // list; the handshake keeps an owned copy.
-    let query: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
-        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).collect();
+    let query = query_pairs(parts.uri.query().unwrap_or(""));
     let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| &**v);
     let Some(transport) = param("transport")
         .and_then(Transport::from_name)
@@ -229,6 +227,24 @@ where
             response
         }
     }
+}
+
+/// The query's pairs, percent-decoded (`+` as a space, as `URLSearchParams`
+/// reads them). Borrowed from the request when nothing is escaped, which
+/// is every request an Engine.IO client makes: no decoding, no allocation
+/// but the list.
+fn query_pairs(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    if query.bytes().any(|b| b == b'%' || b == b'+') {
+        return form_urlencoded::parse(query.as_bytes()).collect();
+    }
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (Cow::Borrowed(k), Cow::Borrowed(v))
+        })
+        .collect()
 }
 
 /// A copy of `headers` that owns its bytes. hyper's header values are
@@ -493,4 +509,28 @@ async fn upgrade_session(
     }
     answer.finish(headers, None);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_pairs;
+
+    #[test]
+    fn query_pairs_decode_like_url_search_params() {
+        let plain = query_pairs("EIO=4&transport=polling&t=Pabc&sid=a-b_c&&flag");
+        let plain: Vec<(&str, &str)> = plain.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            plain,
+            [
+                ("EIO", "4"),
+                ("transport", "polling"),
+                ("t", "Pabc"),
+                ("sid", "a-b_c"),
+                ("flag", "")
+            ]
+        );
+        let escaped = query_pairs("token=let%20me+in&x=%E2%82%AC");
+        let escaped: Vec<(&str, &str)> = escaped.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(escaped, [("token", "let me in"), ("x", "€")]);
+    }
 }
