@@ -14,6 +14,9 @@
 //   many <count>
 //       <count> concurrent sessions (half polling, half WebSocket), 20
 //       messages each, every one echoed in order.
+//   abort
+//       opens a polling session and exits while its GET is pending (the
+//       connection drops mid-poll, as a closed browser tab does).
 //   server-close <polling|websocket>
 //       sends "bye"; the server answers "farewell" and closes: both the
 //       answer and the close must arrive.
@@ -165,8 +168,18 @@ async function serverClose(mode) {
   });
 }
 
+async function abort() {
+  const socket = open("polling");
+  await new Promise((resolve, reject) => {
+    socket.on("error", (e) => reject(new Error(`error ${e}`)));
+    socket.on("open", () => setTimeout(resolve, 300));
+  });
+  console.log(`ok aborting mid-poll on ${socket.transport.name}`);
+}
+
 try {
-  if (scenario === "echo") await echo(args[0], args[1]);
+  if (scenario === "abort") await abort();
+  else if (scenario === "echo") await echo(args[0], args[1]);
   else if (scenario === "heartbeat") await heartbeat(args[0]);
   else if (scenario === "many") await many(args[0]);
   else if (scenario === "server-close") await serverClose(args[0]);

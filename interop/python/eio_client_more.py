@@ -9,6 +9,8 @@ Usage: eio_client_more.py <port> <scenario> [arg]
   server-close <polling|websocket>
       sends "bye"; the server answers "farewell" and closes the session:
       both must arrive, the answer first.
+  abort
+      opens a polling session and exits while its GET is pending.
   many <count>
       <count> concurrent clients (half polling, half WebSocket), 10
       messages each, every one echoed in order.
@@ -111,7 +113,18 @@ def many(count):
     print(f"ok {n} sessions echoed {per} messages each in order")
 
 
-if scenario == "heartbeat":
+def abort():
+    client = engineio.Client()
+    client.connect(url, transports=["polling"])
+    time.sleep(0.3)
+    print("ok aborting mid-poll on polling")
+    sys.stdout.flush()
+    __import__("os")._exit(0)
+
+
+if scenario == "abort":
+    abort()
+elif scenario == "heartbeat":
     heartbeat(arg)
 elif scenario == "server-close":
     server_close(arg)

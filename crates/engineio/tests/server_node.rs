@@ -116,3 +116,20 @@ async fn server_closes_sessions() {
         assert_eq!(server.closed_reasons().await, ["forced close"], "{mode}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_aborts_mid_poll_is_closed_on_time() {
+    let server = start(App::Echo, short_heartbeat()).await;
+    let out = node(server.port, &["abort"]).await;
+    assert!(out.contains("ok aborting mid-poll on polling"), "{out}");
+    // The aborted GET does not end the session (nothing it would have
+    // carried is lost); the heartbeat does, and nothing is left.
+    assert_eq!(server.closed_reasons().await, ["ping timeout"]);
+    for _ in 0..100 {
+        if server.engine.session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.engine.session_count(), 0);
+}

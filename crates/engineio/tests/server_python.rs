@@ -86,3 +86,18 @@ async fn python_many_sessions() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_that_aborts_mid_poll_is_closed_on_time() {
+    let server = start(App::Echo, short_heartbeat()).await;
+    let out = python_more(server.port, &["abort"]).await;
+    assert!(out.contains("ok aborting mid-poll on polling"), "{out}");
+    assert_eq!(server.closed_reasons().await, ["ping timeout"]);
+    for _ in 0..100 {
+        if server.engine.session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.engine.session_count(), 0);
+}
