@@ -23,6 +23,8 @@
 //!   `WebSocketStream`, fastwebsockets' `WebSocket` and `FragmentCollector`,
 //!   tokio-websockets' `WebSocketStream`), sending and receiving whole
 //!   messages (the `stream` bench).
+//! * [`procstat`]: a server process's CPU time and memory, for the load
+//!   binaries.
 //!
 //! Every connection object is created once, outside the timed loop, and kept
 //! across iterations like a long-lived connection: each iteration rewinds the
@@ -33,6 +35,7 @@ pub mod decode;
 pub mod encode;
 pub mod messages;
 pub mod mock;
+pub mod procstat;
 pub mod sio_peer;
 pub mod socketio;
 pub mod stream;

@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         match op % 16 {
             0 => { let _ = s.send(MessageData::Text("t".into())); }
             1 => { let _ = s.begin_get(); }
-            2 => { let _ = s.take_payload(now); }
+            2 => { let _ = s.take_payload(); }
             3 => s.cancel_get(),
             4 => { let _ = s.begin_post(); }
             5 => { let _ = s.handle_packet(Transport::Polling, packet(arg), now); }

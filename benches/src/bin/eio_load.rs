@@ -29,6 +29,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use tether_benches::procstat;
 use tether_ws::Message;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -94,32 +95,6 @@ async fn start_server(which: &str) -> (Child, u16) {
         .and_then(|p| p.trim().parse().ok())
         .expect("listening <port>");
     (child, port)
-}
-
-fn cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .sum()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 type Ws = tether_ws::WebSocketStream<tether_ws::MaybeTlsStream>;
@@ -199,15 +174,11 @@ struct Polling {
     pong_due: bool,
 }
 
-async fn polling_session(port: u16) -> Polling {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect");
-    let _ = stream.set_nodelay(true);
-    let mut buf = Vec::new();
+/// A polling handshake on a keep-alive connection; the session id.
+async fn polling_handshake(stream: &mut TcpStream, buf: &mut Vec<u8>) -> String {
     let (status, body) = http(
-        &mut stream,
-        &mut buf,
+        stream,
+        buf,
         "GET",
         "/engine.io/?EIO=4&transport=polling",
         "",
@@ -216,7 +187,16 @@ async fn polling_session(port: u16) -> Polling {
     assert_eq!(status, 200, "handshake");
     let json: serde_json::Value =
         serde_json::from_str(body.trim_start_matches('0')).expect("open packet");
-    let sid = json["sid"].as_str().expect("sid").to_owned();
+    json["sid"].as_str().expect("sid").to_owned()
+}
+
+async fn polling_session(port: u16) -> Polling {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::new();
+    let sid = polling_handshake(&mut stream, &mut buf).await;
     Polling {
         stream,
         buf,
@@ -306,14 +286,14 @@ async fn run_cell(port: u16, pid: u32, cell: Cell, seconds: f64) -> (f64, f64) {
         }));
     }
     start_barrier.wait().await;
-    let cpu0 = cpu_ns(pid);
+    let cpu0 = procstat::cpu_ns(pid);
     let t0 = Instant::now();
     let mut total = 0;
     for t in tasks {
         total += t.await.expect("session task");
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_ns(pid) - cpu0;
+    let cpu = procstat::cpu_ns(pid).saturating_sub(cpu0);
     let per_sec = total as f64 / elapsed;
     let cpu_us = if total == 0 {
         0.0
@@ -328,7 +308,7 @@ async fn idle(which: &str, n: usize) -> (f64, f64) {
     let (child, port) = start_server(which).await;
     let pid = child.id().expect("pid");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = rss_kib(pid);
+    let before = procstat::status_kib(pid, "VmRSS:");
     let mut held = Vec::with_capacity(n);
     let mut pending = Vec::new();
     for i in 0..n {
@@ -340,14 +320,15 @@ async fn idle(which: &str, n: usize) -> (f64, f64) {
         }
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let ws_per = (rss_kib(pid).saturating_sub(before) * 1024) as f64 / n as f64;
+    let ws_per =
+        (procstat::status_kib(pid, "VmRSS:").saturating_sub(before) * 1024) as f64 / n as f64;
     drop(held);
     drop(child);
     // Polling sessions: the handshake only, then nothing.
     let (child, port) = start_server(which).await;
     let pid = child.id().expect("pid");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = rss_kib(pid);
+    let before = procstat::status_kib(pid, "VmRSS:");
     let mut tasks = Vec::new();
     for t in 0..8 {
         let count = n / 8 + usize::from(t < n % 8);
@@ -357,15 +338,7 @@ async fn idle(which: &str, n: usize) -> (f64, f64) {
                 .expect("connect");
             let mut buf = Vec::new();
             for _ in 0..count {
-                let (status, _) = http(
-                    &mut stream,
-                    &mut buf,
-                    "GET",
-                    "/engine.io/?EIO=4&transport=polling",
-                    "",
-                )
-                .await;
-                assert_eq!(status, 200);
+                polling_handshake(&mut stream, &mut buf).await;
             }
         }));
     }
@@ -373,7 +346,8 @@ async fn idle(which: &str, n: usize) -> (f64, f64) {
         t.await.expect("handshakes");
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let polling_per = (rss_kib(pid).saturating_sub(before) * 1024) as f64 / n as f64;
+    let polling_per =
+        (procstat::status_kib(pid, "VmRSS:").saturating_sub(before) * 1024) as f64 / n as f64;
     drop(child);
     (ws_per, polling_per)
 }

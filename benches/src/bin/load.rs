@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
+use tether_benches::procstat;
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, Command};
 
@@ -104,34 +105,6 @@ async fn start_server(which: &str) -> (Child, u16) {
     (child, port)
 }
 
-/// Nanoseconds the process has spent on a CPU, all threads.
-fn cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .sum()
-}
-
-/// `VmHWM` (peak RSS) of the process, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 struct Run {
     round_trips: u64,
     elapsed: Duration,
@@ -158,7 +131,7 @@ async fn load(pid: u32, port: u16, conns: usize, size: usize, seconds: f64) -> R
     let payload = Bytes::from(vec![0x5Au8; size]);
     let budget = Duration::from_secs_f64(seconds);
     let per_conn_max = MAX_ROUND_TRIPS / conns as u64;
-    let cpu_before = cpu_ns(pid);
+    let cpu_before = procstat::cpu_ns(pid);
     let start = Instant::now();
     let deadline = start + budget;
     let tasks: Vec<_> = sockets
@@ -194,7 +167,7 @@ async fn load(pid: u32, port: u16, conns: usize, size: usize, seconds: f64) -> R
         latencies_us.extend(l);
     }
     let elapsed = start.elapsed();
-    let cpu = cpu_ns(pid).saturating_sub(cpu_before);
+    let cpu = procstat::cpu_ns(pid).saturating_sub(cpu_before);
     latencies_us.sort_unstable();
     Run {
         round_trips,
@@ -317,10 +290,10 @@ fn main() {
             let (child, port) = start_server(which).await;
             let pid = child.id().expect("pid");
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let before = peak_rss_kib(pid);
+            let before = procstat::status_kib(pid, "VmHWM:");
             let conns = connect_all(port, o.idle).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let after = peak_rss_kib(pid);
+            let after = procstat::status_kib(pid, "VmHWM:");
             drop(conns);
             drop(child);
             let per = (after.saturating_sub(before)) as f64 * 1024.0 / o.idle.max(1) as f64;

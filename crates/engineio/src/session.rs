@@ -39,7 +39,7 @@
 //!
 //! // The handshake GET takes the open packet.
 //! session.begin_get().unwrap();
-//! let payload = session.take_payload(start).unwrap();
+//! let payload = session.take_payload().unwrap();
 //! assert!(matches!(payload[0], EnginePacket::Open(_)));
 //!
 //! // A POST delivers a message; the application sees it.
@@ -53,7 +53,7 @@
 //! assert_eq!(session.poll_timeout(), Some(later));
 //! session.handle_timeout(later);
 //! session.begin_get().unwrap();
-//! assert_eq!(session.take_payload(later).unwrap(), [EnginePacket::ping()]);
+//! assert_eq!(session.take_payload().unwrap(), [EnginePacket::ping()]);
 //! ```
 
 use std::collections::VecDeque;
@@ -579,8 +579,7 @@ impl Session {
     /// closed, [`CloseReason::ForcedClose`]); `[close]` once the session
     /// is closed otherwise. `None` while the `GET` must wait; the `GET` is
     /// over when this returns `Some`.
-    pub fn take_payload(&mut self, now: Instant) -> Option<Vec<EnginePacket>> {
-        let _ = now;
+    pub fn take_payload(&mut self) -> Option<Vec<EnginePacket>> {
         if !self.get_pending {
             return None;
         }
@@ -796,19 +795,10 @@ impl Session {
         self.probe = None;
         self.next_ping = None;
         self.pong_deadline = None;
-        match self.transport {
-            Transport::Polling => {
-                self.state = State::Closing {
-                    deadline: now + self.config.close_timeout,
-                };
-            }
-            Transport::WebSocket => {
-                self.state = State::Closing {
-                    deadline: now + self.config.close_timeout,
-                };
-                self.socket_close = true;
-            }
-        }
+        self.state = State::Closing {
+            deadline: now + self.config.close_timeout,
+        };
+        self.socket_close = self.transport == Transport::WebSocket;
     }
 
     fn finish(&mut self, reason: CloseReason) {
@@ -902,14 +892,14 @@ mod tests {
     fn polling(t0: Instant) -> Session {
         let mut s = Session::new("abc", Transport::Polling, config(), t0);
         s.begin_get().unwrap();
-        let open = s.take_payload(t0).unwrap();
+        let open = s.take_payload().unwrap();
         assert!(matches!(&open[..], [EnginePacket::Open(_)]));
         s
     }
 
-    fn get(s: &mut Session, now: Instant) -> Option<Vec<EnginePacket>> {
+    fn get(s: &mut Session) -> Option<Vec<EnginePacket>> {
         s.begin_get().unwrap();
-        let p = s.take_payload(now);
+        let p = s.take_payload();
         if p.is_none() {
             s.cancel_get();
         }
@@ -930,7 +920,7 @@ mod tests {
             t0,
         );
         s.begin_get().unwrap();
-        let EnginePacket::Open(open) = &s.take_payload(t0).unwrap()[0] else {
+        let EnginePacket::Open(open) = &s.take_payload().unwrap()[0] else {
             panic!()
         };
         assert_eq!(open.sid, "abc");
@@ -961,9 +951,9 @@ mod tests {
         let mut s = polling(t0);
         assert_eq!(s.poll_timeout(), Some(t0 + ms(300)));
         s.handle_timeout(t0 + ms(299));
-        assert!(get(&mut s, t0 + ms(299)).is_none());
+        assert!(get(&mut s).is_none());
         s.handle_timeout(t0 + ms(300));
-        assert_eq!(get(&mut s, t0 + ms(300)).unwrap(), [EnginePacket::ping()]);
+        assert_eq!(get(&mut s).unwrap(), [EnginePacket::ping()]);
         assert_eq!(s.poll_timeout(), Some(t0 + ms(500)));
         // The pong comes at 350: the next ping is due at 650.
         s.begin_post().unwrap();
@@ -972,7 +962,7 @@ mod tests {
         s.end_post();
         assert_eq!(s.poll_timeout(), Some(t0 + ms(650)));
         s.handle_timeout(t0 + ms(650));
-        assert_eq!(get(&mut s, t0 + ms(650)).unwrap(), [EnginePacket::ping()]);
+        assert_eq!(get(&mut s).unwrap(), [EnginePacket::ping()]);
         // No pong: closed at 850, once.
         s.handle_timeout(t0 + ms(849));
         assert!(!s.is_closed());
@@ -1013,11 +1003,11 @@ mod tests {
         let t0 = Instant::now();
         let mut s = polling(t0);
         s.begin_get().unwrap();
-        assert_eq!(s.take_payload(t0), None);
+        assert_eq!(s.take_payload(), None);
         assert_eq!(s.begin_get(), Err(PollError::Overlap));
         assert_eq!(s.close_reason(), Some(CloseReason::TransportError));
         // The first GET is answered with a close packet.
-        assert_eq!(s.take_payload(t0).unwrap(), [EnginePacket::Close]);
+        assert_eq!(s.take_payload().unwrap(), [EnginePacket::Close]);
 
         let mut s = polling(t0);
         s.begin_post().unwrap();
@@ -1030,12 +1020,12 @@ mod tests {
         let t0 = Instant::now();
         let mut s = polling(t0);
         s.begin_get().unwrap();
-        assert_eq!(s.take_payload(t0), None);
+        assert_eq!(s.take_payload(), None);
         s.cancel_get();
         s.send(text("a")).unwrap();
         s.send(MessageData::Binary(vec![1u8].into())).unwrap();
         assert_eq!(
-            get(&mut s, t0).unwrap(),
+            get(&mut s).unwrap(),
             [EnginePacket::message("a"), EnginePacket::binary(vec![1u8])]
         );
     }
@@ -1075,10 +1065,10 @@ mod tests {
         ] {
             let mut s = polling(t0);
             s.begin_get().unwrap();
-            assert_eq!(s.take_payload(t0), None);
+            assert_eq!(s.take_payload(), None);
             assert_eq!(s.handle_packet(Transport::Polling, packet, t0), Err(reason));
             assert_eq!(s.close_reason(), Some(reason));
-            let answer = s.take_payload(t0).unwrap();
+            let answer = s.take_payload().unwrap();
             let expected = if reason == CloseReason::ClientClose {
                 EnginePacket::Noop
             } else {
@@ -1102,7 +1092,7 @@ mod tests {
             s.end_post();
         }
         assert_eq!(s.buffered(), 1);
-        assert_eq!(get(&mut s, t).unwrap(), [EnginePacket::ping()]);
+        assert_eq!(get(&mut s).unwrap(), [EnginePacket::ping()]);
     }
 
     #[test]
@@ -1118,7 +1108,7 @@ mod tests {
         s.send(text("2")).unwrap();
         assert!(!s.can_send());
         assert_eq!(s.send(text("3")), Err(SendError::Full));
-        assert_eq!(get(&mut s, t0).unwrap().len(), 3);
+        assert_eq!(get(&mut s).unwrap().len(), 3);
         assert!(s.can_send());
         s.close(t0);
         assert_eq!(s.send(text("4")), Err(SendError::Closed));
@@ -1132,7 +1122,7 @@ mod tests {
         let ws = s.begin_upgrade(t0).unwrap();
         assert_eq!(s.begin_upgrade(t0), Err(UpgradeError::InProgress));
         // Before the probe, polling goes on.
-        assert_eq!(get(&mut s, t0).unwrap(), [EnginePacket::message("before")]);
+        assert_eq!(get(&mut s).unwrap(), [EnginePacket::message("before")]);
         assert_eq!(s.poll_socket_transmit(ws), None);
         s.handle_socket_packet(ws, EnginePacket::ping_probe(), t0)
             .unwrap();
@@ -1141,7 +1131,7 @@ mod tests {
         // Probed: a GET is answered noop, packets wait.
         s.send(text("during 1")).unwrap();
         s.begin_get().unwrap();
-        assert_eq!(s.take_payload(t0).unwrap(), [EnginePacket::Noop]);
+        assert_eq!(s.take_payload().unwrap(), [EnginePacket::Noop]);
         s.send(text("during 2")).unwrap();
         s.handle_socket_packet(ws, EnginePacket::Upgrade, t0)
             .unwrap();
@@ -1180,12 +1170,12 @@ mod tests {
         let t0 = Instant::now();
         let mut s = polling(t0);
         s.begin_get().unwrap();
-        assert_eq!(s.take_payload(t0), None);
+        assert_eq!(s.take_payload(), None);
         let ws = s.begin_upgrade(t0).unwrap();
-        assert_eq!(s.take_payload(t0), None);
+        assert_eq!(s.take_payload(), None);
         s.handle_socket_packet(ws, EnginePacket::ping_probe(), t0)
             .unwrap();
-        assert_eq!(s.take_payload(t0).unwrap(), [EnginePacket::Noop]);
+        assert_eq!(s.take_payload().unwrap(), [EnginePacket::Noop]);
     }
 
     #[test]
@@ -1206,7 +1196,7 @@ mod tests {
         assert!(!s.is_closed());
         // The ping queued during the upgrade goes out by polling (the one
         // due at 700, after the pong, is not queued beside it).
-        assert_eq!(get(&mut s, t0 + ms(1000)).unwrap(), [EnginePacket::ping()]);
+        assert_eq!(get(&mut s).unwrap(), [EnginePacket::ping()]);
         // A new upgrade may start.
         let again = s.begin_upgrade(t0 + ms(1000)).unwrap();
         assert_ne!(again, ws);
@@ -1243,7 +1233,7 @@ mod tests {
         s.close(t0);
         assert!(s.is_closing() && !s.is_closed());
         assert_eq!(
-            get(&mut s, t0).unwrap(),
+            get(&mut s).unwrap(),
             [EnginePacket::message("last"), EnginePacket::Close]
         );
         assert_eq!(s.close_reason(), Some(CloseReason::ForcedClose));
@@ -1289,7 +1279,7 @@ mod tests {
         s.handle_socket_packet(ws, EnginePacket::Upgrade, t0)
             .unwrap();
         assert_eq!(s.transport(), Transport::Polling);
-        assert_eq!(get(&mut s, t0).unwrap(), [EnginePacket::Close]);
+        assert_eq!(get(&mut s).unwrap(), [EnginePacket::Close]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{node, start, App};
+use support::{node, short_heartbeat, start, App};
 use tether_engineio::session::SessionConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,12 +59,6 @@ async fn echo_across_the_upgrade() {
     );
 }
 
-fn short_heartbeat() -> SessionConfig {
-    SessionConfig::default()
-        .with_ping_interval(Duration::from_millis(200))
-        .with_ping_timeout(Duration::from_millis(300))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeat_polling() {
     let server = start(App::Echo, short_heartbeat()).await;
@@ -97,11 +91,7 @@ async fn a_thousand_concurrent_sessions() {
         "{out}"
     );
     // Every session is gone once the clients have closed.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while server.engine.session_count() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(server.engine.session_count(), 0);
+    assert_eq!(server.sessions_left(Duration::from_secs(10)).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,11 +115,5 @@ async fn a_client_that_aborts_mid_poll_is_closed_on_time() {
     // The aborted GET does not end the session (nothing it would have
     // carried is lost); the heartbeat does, and nothing is left.
     assert_eq!(server.closed_reasons().await, ["ping timeout"]);
-    for _ in 0..100 {
-        if server.engine.session_count() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(server.engine.session_count(), 0);
+    assert_eq!(server.sessions_left(Duration::from_secs(2)).await, 0);
 }

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{python, python_more, start, App};
+use support::{python, python_more, short_heartbeat, start, App};
 use tether_engineio::session::SessionConfig;
 
 async fn echo(mode: &str, ends_on: &str) {
@@ -43,12 +43,6 @@ async fn python_websocket_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_upgrade() {
     echo("upgrade", "websocket").await;
-}
-
-fn short_heartbeat() -> SessionConfig {
-    SessionConfig::default()
-        .with_ping_interval(Duration::from_millis(200))
-        .with_ping_timeout(Duration::from_millis(300))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,11 +87,5 @@ async fn python_client_that_aborts_mid_poll_is_closed_on_time() {
     let out = python_more(server.port, &["abort"]).await;
     assert!(out.contains("ok aborting mid-poll on polling"), "{out}");
     assert_eq!(server.closed_reasons().await, ["ping timeout"]);
-    for _ in 0..100 {
-        if server.engine.session_count() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(server.engine.session_count(), 0);
+    assert_eq!(server.sessions_left(Duration::from_secs(2)).await, 0);
 }

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use super::socket::{Shared, Waiter};
 use super::{BoxError, EngineBody, ErrorCode, HandshakeRequest, ServerInner, Socket};
 use crate::payload::{decode_payload, encode_payload, PayloadConfig};
-use crate::session::{CloseReason, PollError, Session, Transport};
+use crate::session::{CloseReason, PollError, Session, SocketId, Transport};
 
 const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
 
@@ -45,6 +45,21 @@ impl Answer<'_> {
         let mut response = Response::new(Full::new(body));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
+        response
+    }
+
+    /// The `101` of a WebSocket upgrade, with CORS, the cookie (`sid` on a
+    /// handshake) and the hook.
+    fn finish_upgrade(
+        &self,
+        mut response: Response<EngineBody>,
+        sid: Option<&str>,
+    ) -> Response<EngineBody> {
+        let headers = response.headers_mut();
+        for (k, v) in &self.cors {
+            headers.insert(k, v.clone());
+        }
+        self.finish(headers, sid);
         response
     }
 
@@ -104,10 +119,10 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let want = inner.config.path.trim_end_matches('/');
-    if request.uri().path().trim_end_matches('/') != want {
+    if !inner.config.handles(request.uri().path()) {
         return not_found();
     }
+    let upgrade = tether_ws::is_upgrade_request(&request);
     let (parts, body) = request.into_parts();
     let mut answer = Answer {
         inner,
@@ -132,7 +147,6 @@ where
     else {
         return answer.error(ErrorCode::UnknownTransport);
     };
-    let upgrade = is_upgrade(&parts.headers);
 
     if let Some(sid) = param("sid") {
         let Some(shared) = inner.sessions().get(sid).cloned() else {
@@ -198,7 +212,7 @@ where
         }
         Transport::WebSocket => {
             let mut req = Request::from_parts(parts.clone(), ());
-            let (mut response, upgrade) = match tether_ws::upgrade_with_config::<_, EngineBody>(
+            let (response, upgrade) = match tether_ws::upgrade_with_config::<_, EngineBody>(
                 &mut req,
                 inner.config.ws_config(),
                 None,
@@ -213,18 +227,8 @@ where
                 return answer.status(StatusCode::INTERNAL_SERVER_ERROR);
             };
             let sid = shared.sid.clone();
-            tokio::spawn(async move {
-                match upgrade.await {
-                    Ok(ws) => shared.run_socket(id, ws).await,
-                    Err(_) => shared.with(Waiter::Other, |s| s.core.socket_closed(id, true)),
-                }
-            });
-            let headers = response.headers_mut();
-            for (k, v) in answer.cors.iter() {
-                headers.insert(k, v.clone());
-            }
-            answer.finish(headers, Some(&sid));
-            response
+            spawn_socket(shared, id, upgrade);
+            answer.finish_upgrade(response, Some(&sid))
         }
     }
 }
@@ -267,16 +271,6 @@ fn detach_uri(uri: &http::Uri) -> http::Uri {
     uri.to_string().parse().unwrap_or_else(|_| uri.clone())
 }
 
-fn is_upgrade(headers: &HeaderMap) -> bool {
-    let has = |name: http::header::HeaderName, token: &str| {
-        headers.get_all(name).iter().any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-        })
-    };
-    has(http::header::UPGRADE, "websocket") && has(http::header::CONNECTION, "upgrade")
-}
-
 /// A session id: 128 bits from the thread's CSPRNG (ChaCha, seeded by the
 /// OS), URL-safe base64 without padding (22 characters).
 fn new_sid() -> String {
@@ -294,7 +288,7 @@ fn open_session(
     let core = Session::new(
         &*sid,
         transport,
-        inner.config.session_config(transport),
+        inner.config.session_config(),
         Instant::now(),
     );
     let shared = Shared::new(sid.clone(), handshake, core, inner);
@@ -485,7 +479,7 @@ async fn upgrade_session(
     parts: http::request::Parts,
 ) -> Response<EngineBody> {
     let mut req = Request::from_parts(parts, ());
-    let (mut response, upgrade) = match tether_ws::upgrade_with_config::<_, EngineBody>(
+    let (response, upgrade) = match tether_ws::upgrade_with_config::<_, EngineBody>(
         &mut req,
         answer.inner.config.ws_config(),
         None,
@@ -497,18 +491,19 @@ async fn upgrade_session(
         Ok(id) => id,
         Err(_) => return answer.error(ErrorCode::BadRequest),
     };
+    spawn_socket(shared, id, upgrade);
+    answer.finish_upgrade(response, None)
+}
+
+/// Runs WebSocket `id` of the session once hyper hands the connection over
+/// (or tells the session it never came).
+fn spawn_socket(shared: Arc<Shared>, id: SocketId, upgrade: tether_ws::UpgradeFut) {
     tokio::spawn(async move {
         match upgrade.await {
             Ok(ws) => shared.run_socket(id, ws).await,
             Err(_) => shared.with(Waiter::Other, |s| s.core.socket_closed(id, true)),
         }
     });
-    let headers = response.headers_mut();
-    for (k, v) in answer.cors.iter() {
-        headers.insert(k, v.clone());
-    }
-    answer.finish(headers, None);
-    response
 }
 
 #[cfg(test)]

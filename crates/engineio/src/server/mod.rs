@@ -36,10 +36,10 @@
 //! A session buffers at most `max_buffered_packets` packets for its
 //! client ([`SessionConfig::with_max_buffered_packets`]); past that
 //! [`Socket::send`] waits and [`Socket::try_send`] fails with
-//! [`SendError::Full`]. A client that stops reading stops answering pings
+//! [`SendError::Full`](crate::session::SendError::Full). A client that stops reading stops answering pings
 //! too (the ping waits behind what it does not read), so the session
 //! closes within `pingInterval + pingTimeout` with
-//! [`CloseReason::PingTimeout`]. Incoming messages wait for the
+//! [`CloseReason::PingTimeout`](crate::session::CloseReason::PingTimeout). Incoming messages wait for the
 //! application up to `max_incoming` per session; past that the server
 //! stops reading the WebSocket and holds the `POST` answer, which slows
 //! the client down instead of buffering without bound.
@@ -65,8 +65,6 @@ use http_body_util::{Either, Full};
 pub use cors::{AllowOrigin, Cors};
 pub use socket::{Incoming, Socket, SocketSender, TrySendError};
 
-#[allow(unused_imports)] // for the documentation links
-use crate::session::{CloseReason, SendError};
 use crate::session::{SessionConfig, Transport};
 use socket::Shared;
 
@@ -305,7 +303,12 @@ impl EngineConfig {
         self
     }
 
-    fn session_config(&self, _transport: Transport) -> SessionConfig {
+    /// Whether `path` is the server's, with or without the trailing slash.
+    fn handles(&self, path: &str) -> bool {
+        path.trim_end_matches('/') == self.path.trim_end_matches('/')
+    }
+
+    fn session_config(&self) -> SessionConfig {
         let mut config = self.session.clone();
         if !self.transports.contains(&Transport::WebSocket) {
             config.allow_upgrades = false;
@@ -477,7 +480,8 @@ impl EngineServer {
         self.inner.sessions().len()
     }
 
-    /// Closes every session ([`CloseReason::ForcedClose`]).
+    /// Closes every session
+    /// ([`CloseReason::ForcedClose`](crate::session::CloseReason::ForcedClose)).
     pub fn close_all(&self) {
         let all: Vec<_> = self.inner.sessions().values().cloned().collect();
         for shared in all {
@@ -487,9 +491,7 @@ impl EngineServer {
 
     /// Whether `uri` is under the server's path.
     pub fn handles(&self, uri: &Uri) -> bool {
-        let want = self.inner.config.path.trim_end_matches('/');
-        let path = uri.path();
-        path.trim_end_matches('/') == want
+        self.inner.config.handles(uri.path())
     }
 
     /// Answers one request under the server's path (a polling `GET` or

@@ -65,6 +65,15 @@ impl Snapshot {
     }
 }
 
+/// Wakes the waiter in `slot` (of role `who`) unless it is the caller.
+fn wake_slot(slot: &mut Option<Waker>, who: Waiter, from: Waiter) {
+    if from != who {
+        if let Some(w) = slot.take() {
+            w.wake();
+        }
+    }
+}
+
 impl State {
     /// Wakes the waiters (but the caller) that a change from `before` to
     /// the current state concerns.
@@ -79,23 +88,16 @@ impl State {
             // role.
             return self.wake(Waiter::Other);
         }
-        let wake = |w: &mut Option<Waker>, who: Waiter| {
-            if from != who {
-                if let Some(w) = w.take() {
-                    w.wake();
-                }
-            }
-        };
         let mut sockets = false;
         if after.events > before.events {
-            wake(&mut self.recv, Waiter::Recv);
+            wake_slot(&mut self.recv, Waiter::Recv, from);
         }
         if after.events < before.events {
-            wake(&mut self.post, Waiter::Post);
+            wake_slot(&mut self.post, Waiter::Post, from);
             sockets = true;
         }
         if after.buffered > before.buffered {
-            wake(&mut self.get, Waiter::Get);
+            wake_slot(&mut self.get, Waiter::Get, from);
             sockets = true;
         }
         if after.buffered < before.buffered {
@@ -104,42 +106,15 @@ impl State {
             }
         }
         if after.timeout != before.timeout {
-            wake(&mut self.timer, Waiter::Timer);
+            wake_slot(&mut self.timer, Waiter::Timer, from);
             sockets = true;
         }
         if sockets {
-            self.sockets.retain(|(id, w)| {
-                if from == Waiter::Socket(*id) {
-                    true
-                } else {
-                    w.wake_by_ref();
-                    false
-                }
-            });
+            self.wake_sockets(from);
         }
     }
 
-    fn wake(&mut self, from: Waiter) {
-        if from != Waiter::Get {
-            if let Some(w) = self.get.take() {
-                w.wake();
-            }
-        }
-        if from != Waiter::Post {
-            if let Some(w) = self.post.take() {
-                w.wake();
-            }
-        }
-        if from != Waiter::Recv {
-            if let Some(w) = self.recv.take() {
-                w.wake();
-            }
-        }
-        if from != Waiter::Timer {
-            if let Some(w) = self.timer.take() {
-                w.wake();
-            }
-        }
+    fn wake_sockets(&mut self, from: Waiter) {
         self.sockets.retain(|(id, w)| {
             if from == Waiter::Socket(*id) {
                 true
@@ -148,6 +123,14 @@ impl State {
                 false
             }
         });
+    }
+
+    fn wake(&mut self, from: Waiter) {
+        wake_slot(&mut self.get, Waiter::Get, from);
+        wake_slot(&mut self.post, Waiter::Post, from);
+        wake_slot(&mut self.recv, Waiter::Recv, from);
+        wake_slot(&mut self.timer, Waiter::Timer, from);
+        self.wake_sockets(from);
         for w in self.send.drain(..) {
             w.wake();
         }
@@ -240,7 +223,7 @@ impl Shared {
             // Taking the payload may close the session (a forced close's
             // last payload): `with` wakes whom that concerns.
             let taken = self.with(Waiter::Get, |state| {
-                let payload = state.core.take_payload(Instant::now());
+                let payload = state.core.take_payload();
                 if payload.is_none() {
                     state.get = Some(cx.waker().clone());
                 }
@@ -319,7 +302,7 @@ impl Shared {
         tokio::pin!(sleep);
         loop {
             // Write what the session has for this socket.
-            let (close, deadline) = self.with(Waiter::Socket(id), |s| {
+            let (close, deadline, room) = self.with(Waiter::Socket(id), |s| {
                 while batch.len() < 64 {
                     match s.core.poll_socket_transmit(id) {
                         Some(p) => batch.push(p),
@@ -330,13 +313,14 @@ impl Shared {
                 (
                     batch.is_empty() && s.core.socket_should_close(id),
                     if main { s.core.poll_timeout() } else { None },
+                    Shared::has_room(s, self.max_incoming),
                 )
             });
             sleep.as_mut().reset(to_tokio(deadline));
             if !batch.is_empty() {
                 let mut failed = false;
                 for packet in batch.drain(..) {
-                    let Some(message) = to_message(&packet) else {
+                    let Some(message) = into_message(packet) else {
                         continue;
                     };
                     if ws.feed(message).await.is_err() {
@@ -387,7 +371,6 @@ impl Shared {
                 self.with(Waiter::Socket(id), |s| s.core.socket_closed(id, false));
                 return;
             }
-            let room = Shared::has_room(&self.lock(), self.max_incoming);
             tokio::select! {
                 biased;
                 () = &mut sleep, if deadline.is_some() => {
@@ -541,10 +524,14 @@ fn to_tokio(deadline: Option<Instant>) -> tokio::time::Instant {
     deadline.map_or_else(far_future, tokio::time::Instant::from_std)
 }
 
-fn to_message(packet: &EnginePacket) -> Option<Message> {
-    match packet.to_message_data().ok()? {
-        MessageData::Text(text) => Some(Message::Text(text)),
-        MessageData::Binary(data) => Some(Message::Binary(data)),
+/// The WebSocket message of `packet`; binary data is moved, not shared.
+fn into_message(packet: EnginePacket) -> Option<Message> {
+    match packet {
+        EnginePacket::Binary(data) => Some(Message::Binary(data)),
+        packet => match packet.to_message_data().ok()? {
+            MessageData::Text(text) => Some(Message::Text(text)),
+            MessageData::Binary(data) => Some(Message::Binary(data)),
+        },
     }
 }
 

@@ -44,6 +44,23 @@ impl Server {
         }
         Vec::new()
     }
+
+    /// The sessions still open once they have all closed, or after
+    /// `within`, whichever comes first.
+    pub(crate) async fn sessions_left(&self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.engine.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.engine.session_count()
+    }
+}
+
+/// A heartbeat of 200 ms with a 300 ms timeout, for tests that wait for it.
+pub(crate) fn short_heartbeat() -> SessionConfig {
+    SessionConfig::default()
+        .with_ping_interval(Duration::from_millis(200))
+        .with_ping_timeout(Duration::from_millis(300))
 }
 
 impl Drop for Server {
