@@ -463,6 +463,53 @@ impl Session {
         Ok(())
     }
 
+    /// Queues several messages together, all or none: the text of a
+    /// Socket.IO packet and its attachments, which must not be separated
+    /// by another sender's message. A group larger than
+    /// `max_buffered_packets` is taken when nothing else is waiting, so no
+    /// group waits forever.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::send`]; nothing is queued on an error.
+    pub fn send_all(&mut self, data: &[MessageData]) -> Result<(), SendError> {
+        if self.is_closing() {
+            return Err(SendError::Closed);
+        }
+        if !self.has_room_for(data.len()) {
+            return Err(SendError::Full);
+        }
+        self.out.extend(data.iter().map(|d| match d {
+            MessageData::Text(text) => EnginePacket::Message(text.clone()),
+            MessageData::Binary(data) => EnginePacket::Binary(data.clone()),
+        }));
+        Ok(())
+    }
+
+    /// Whether [`Session::send_all`] would take `n` messages now.
+    pub fn can_send_all(&self, n: usize) -> bool {
+        !self.is_closing() && self.has_room_for(n)
+    }
+
+    fn has_room_for(&self, n: usize) -> bool {
+        self.out.is_empty() || self.out.len().saturating_add(n) <= self.config.max_buffered_packets
+    }
+
+    /// Whether what is sent now goes out at once: a `GET` is waiting for
+    /// it (polling), or nothing is queued ahead of it (WebSocket), and no
+    /// upgrade holds packets back. Socket.IO's volatile events are dropped
+    /// when this is false, as the reference drops them when its transport
+    /// is not `writable`.
+    pub fn is_writable(&self) -> bool {
+        if self.is_closing() || self.probe.is_some() {
+            return false;
+        }
+        match self.transport {
+            Transport::Polling => self.get_pending && self.out.is_empty(),
+            Transport::WebSocket => self.out.is_empty(),
+        }
+    }
+
     /// Whether [`Session::send`] would take a packet now.
     pub fn can_send(&self) -> bool {
         !self.is_closing() && self.out.len() < self.config.max_buffered_packets

@@ -71,6 +71,8 @@ mod json;
 mod packet;
 mod payload;
 mod ser;
+#[cfg(feature = "server")]
+pub mod server;
 mod validate;
 
 pub use binary::Binary;

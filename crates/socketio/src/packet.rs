@@ -373,6 +373,33 @@ impl Packet {
         })
     }
 
+    /// This EVENT or BINARY_EVENT with the string `arg` appended as its
+    /// last argument (connection state recovery's offset), or `None` for
+    /// another packet type.
+    #[cfg(feature = "server")]
+    pub(crate) fn with_last_arg(&self, arg: &str) -> Option<Packet> {
+        if !self.is_event() {
+            return None;
+        }
+        let json = self.payload.as_ref()?.json.as_bytes();
+        let body = json.strip_suffix(b"]")?;
+        let mut out = Vec::with_capacity(self.text_len() + arg.len() + 4);
+        let json_start = write_header(&mut out, b'2', &self.namespace, self.ack_id);
+        out.extend_from_slice(body);
+        out.push(b',');
+        serde_json::to_writer(&mut out, arg).ok()?;
+        out.push(b']');
+        Packet::from_text(
+            self.packet_type,
+            self.namespace.clone(),
+            self.ack_id,
+            out,
+            json_start,
+            self.attachments().to_vec(),
+        )
+        .ok()
+    }
+
     /// An ACK packet `[...args]` answering the event with `ack_id`, or a
     /// BINARY_ACK if `args` holds byte strings. `args` as in
     /// [`Packet::event`].

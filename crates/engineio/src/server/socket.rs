@@ -473,6 +473,34 @@ impl Shared {
         Ok(())
     }
 
+    pub(crate) fn try_send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+        let mut state = self.lock();
+        state.core.send_all(data)?;
+        if let Some(w) = state.get.take() {
+            w.wake();
+        }
+        for (_, w) in state.sockets.drain(..) {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+        poll_fn(|cx| match self.try_send_all(data) {
+            Err(SendError::Full) => {
+                let mut state = self.lock();
+                if state.core.can_send_all(data.len()) {
+                    cx.waker().wake_by_ref();
+                } else {
+                    state.send.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            done => Poll::Ready(done),
+        })
+        .await
+    }
+
     pub(crate) async fn send(&self, data: MessageData) -> Result<(), SendError> {
         let mut data = Some(data);
         poll_fn(|cx| {
@@ -613,6 +641,31 @@ impl Socket {
         self.shared.try_send(data.into())
     }
 
+    /// Queues several messages together, all or none, waiting while the
+    /// buffer has no room for them (see [`Session::send_all`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] once the session is closing.
+    pub async fn send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+        self.shared.send_all(data).await
+    }
+
+    /// Queues several messages together without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Full`] or [`SendError::Closed`]; nothing is queued.
+    pub fn try_send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+        self.shared.try_send_all(data)
+    }
+
+    /// Whether a message sent now goes out at once
+    /// ([`Session::is_writable`]).
+    pub fn is_writable(&self) -> bool {
+        self.shared.peek(Session::is_writable)
+    }
+
     /// A handle that sends to this session from elsewhere.
     pub fn sender(&self) -> SocketSender {
         SocketSender {
@@ -687,6 +740,39 @@ impl SocketSender {
     /// As [`Socket::try_send`].
     pub fn try_send(&self, data: impl Into<MessageData>) -> Result<(), TrySendError> {
         self.shared.try_send(data.into())
+    }
+
+    /// The handshake request (query, headers, remote address).
+    pub fn request(&self) -> &HandshakeRequest {
+        &self.shared.request
+    }
+
+    /// As [`Socket::send_all`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send_all`].
+    pub async fn send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+        self.shared.send_all(data).await
+    }
+
+    /// As [`Socket::try_send_all`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::try_send_all`].
+    pub fn try_send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+        self.shared.try_send_all(data)
+    }
+
+    /// As [`Socket::is_writable`].
+    pub fn is_writable(&self) -> bool {
+        self.shared.peek(Session::is_writable)
+    }
+
+    /// The transport the session is on now.
+    pub fn transport(&self) -> Transport {
+        self.shared.peek(Session::transport)
     }
 
     /// As [`Socket::close`].
