@@ -403,10 +403,14 @@ impl Shared {
                             .await;
                             return;
                         }
-                        Some(Err(_)) => {
+                        Some(Err(e)) => {
                             // tether-ws has written its Close (1009 for a
-                            // message over maxPayload) by now.
-                            self.with(Waiter::Socket(id), |s| s.core.socket_closed(id, true));
+                            // message over maxPayload) by now. A connection
+                            // that just ended without a Close is a transport
+                            // close, as the reference's `ws` reports it (code
+                            // 1006, no error).
+                            let error = !matches!(e, tether_ws::Error::ResetWithoutClose);
+                            self.with(Waiter::Socket(id), |s| s.core.socket_closed(id, error));
                             return;
                         }
                     }

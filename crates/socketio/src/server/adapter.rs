@@ -414,13 +414,20 @@ impl LocalAdapter {
         out
     }
 
-    fn deliver_all(targets: &[Socket], messages: &[MessageData], volatile: bool) {
-        for socket in targets {
-            if let Err(EmitError::Full) = socket.deliver(messages, volatile) {
-                // Too slow to take a broadcast: closed rather than given a
-                // gap (see the server's documentation on slow clients).
-                socket.inner.client.close_slow();
-            }
+    /// Delivers to each target; returns those too slow to take it.
+    fn deliver_all(targets: Vec<Socket>, messages: &[MessageData], volatile: bool) -> Vec<Socket> {
+        targets
+            .into_iter()
+            .filter(|socket| matches!(socket.deliver(messages, volatile), Err(EmitError::Full)))
+            .collect()
+    }
+
+    /// Closes clients too slow to take a broadcast, rather than give them
+    /// a gap (see the server's documentation on slow clients). Called with
+    /// no lock held: their sockets disconnect at once.
+    fn close_slow(slow: Vec<Socket>) {
+        for socket in slow {
+            socket.inner.client.close_slow();
         }
     }
 }
@@ -486,13 +493,20 @@ impl Adapter for LocalAdapter {
             if packet.is_event() && packet.ack_id().is_none() && !volatile {
                 // Kept with its offset, and delivered under the store's
                 // lock so every client sees offsets in increasing order.
-                let mut store = lock(store);
-                let packet = store.keep(packet, opts);
-                Self::deliver_all(&self.targets(opts), &messages(&packet), false);
+                let slow = {
+                    let mut store = lock(store);
+                    let packet = store.keep(packet, opts);
+                    Self::deliver_all(self.targets(opts), &messages(&packet), false)
+                };
+                Self::close_slow(slow);
                 return;
             }
         }
-        Self::deliver_all(&self.targets(opts), &messages(&packet), volatile);
+        Self::close_slow(Self::deliver_all(
+            self.targets(opts),
+            &messages(&packet),
+            volatile,
+        ));
     }
 
     fn broadcast_with_ack(

@@ -33,8 +33,13 @@ impl ClientShared {
         lock(&self.core).disconnected(namespace);
     }
 
-    /// The client does not take broadcasts fast enough: closed.
+    /// The client does not take broadcasts fast enough: its sockets
+    /// disconnect now (`forced close`, recoverable) and its session closes.
     pub(crate) fn close_slow(&self) {
+        let sockets = lock(&self.core).take_sockets();
+        for socket in sockets {
+            socket.closed(DisconnectReason::ForcedClose);
+        }
         self.engine.close();
     }
 
