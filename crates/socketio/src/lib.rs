@@ -18,7 +18,11 @@
 //!   `serde_bytes`) in outgoing data become `{"_placeholder":true,"num":i}`
 //!   plus attachment `i`, numbered depth-first as the reference encoder
 //!   does, and placeholders in incoming data deserialize back into byte
-//!   types ([`Payload::deserialize`], [`Packet::args`]).
+//!   types ([`Payload::deserialize`], [`Packet::args`]);
+//! * with the `server` feature, `server::SocketIo`: the Socket.IO server
+//!   on tether-engineio's Engine.IO server (namespaces, middleware, events
+//!   and acks, rooms and broadcast, connection state recovery), for the
+//!   official clients.
 //!
 //! # Example
 //!

@@ -14,6 +14,7 @@ use super::ns::NsInner;
 use super::socket::Socket;
 use super::{AckError, EmitError, Sid};
 use crate::Packet;
+use tether_engineio::MessageData;
 
 /// Emits to one socket, with flags: an ack timeout, volatile, compress.
 #[derive(Clone, Debug)]
@@ -71,6 +72,11 @@ impl SocketOperator {
             opts.flags.compress = self.compress;
             ns.adapter.broadcast(packet, &opts);
             return Ok(());
+        }
+        if packet.attachments().is_empty() {
+            return self
+                .socket
+                .deliver(&[MessageData::Text(packet.encode_text())], self.volatile);
         }
         self.socket.deliver(&messages(&packet), self.volatile)
     }

@@ -467,15 +467,19 @@ impl Socket {
 /// for.
 pub struct Event {
     socket: Socket,
-    packet: Arc<Packet>,
-    acked: Arc<AtomicBool>,
+    inner: Arc<EventInner>,
+}
+
+struct EventInner {
+    packet: Packet,
+    acked: AtomicBool,
 }
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("name", &self.name())
-            .field("ack_id", &self.packet.ack_id())
+            .field("ack_id", &self.inner.packet.ack_id())
             .finish_non_exhaustive()
     }
 }
@@ -484,23 +488,24 @@ impl Event {
     fn new(socket: Socket, packet: Packet) -> Event {
         Event {
             socket,
-            packet: Arc::new(packet),
-            acked: Arc::new(AtomicBool::new(false)),
+            inner: Arc::new(EventInner {
+                packet,
+                acked: AtomicBool::new(false),
+            }),
         }
     }
 
     fn share(&self) -> Event {
         Event {
             socket: self.socket.clone(),
-            packet: self.packet.clone(),
-            acked: self.acked.clone(),
+            inner: self.inner.clone(),
         }
     }
 
     /// The event's name; a numeric name (the protocol allows it) as its
     /// decimal text.
     pub fn name(&self) -> std::borrow::Cow<'_, str> {
-        match self.packet.event_name() {
+        match self.inner.packet.event_name() {
             Some(crate::EventName::Str(name)) => name,
             Some(crate::EventName::Number(n)) => std::borrow::Cow::Owned(n.to_string()),
             None => std::borrow::Cow::Borrowed(""),
@@ -515,17 +520,17 @@ impl Event {
     ///
     /// [`crate::Error`] if they do not deserialize into `T`.
     pub fn args<'a, T: Deserialize<'a>>(&'a self) -> Result<T, crate::Error> {
-        self.packet.args()
+        self.inner.packet.args()
     }
 
     /// The packet as it arrived.
     pub fn packet(&self) -> &Packet {
-        &self.packet
+        &self.inner.packet
     }
 
     /// Whether the client asked for an acknowledgement.
     pub fn wants_ack(&self) -> bool {
-        self.packet.ack_id().is_some()
+        self.inner.packet.ack_id().is_some()
     }
 
     /// Answers the client's acknowledgement with `args`, once (later calls
@@ -535,18 +540,19 @@ impl Event {
     ///
     /// As [`Socket::emit`].
     pub fn ack<A: Serialize + ?Sized>(&self, args: &A) -> Result<(), EmitError> {
-        let Some(id) = self.packet.ack_id() else {
+        let Some(id) = self.inner.packet.ack_id() else {
             return Ok(());
         };
-        if self.acked.swap(true, Ordering::AcqRel) {
+        if self.inner.acked.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         let packet = Packet::ack(self.socket.inner.ns.name.clone(), id, args)?;
-        let (text, attachments) = packet.encode();
-        let mut messages = Vec::with_capacity(1 + attachments.len());
-        messages.push(MessageData::Text(text));
-        messages.extend(attachments.into_iter().map(MessageData::Binary));
-        self.socket.deliver(&messages, false)
+        if packet.attachments().is_empty() {
+            return self
+                .socket
+                .deliver(&[MessageData::Text(packet.encode_text())], false);
+        }
+        self.socket.deliver(&super::adapter::messages(&packet), false)
     }
 }
 
