@@ -20,6 +20,8 @@ struct App {
     port: u16,
     io: SocketIo,
     reasons: Arc<Mutex<Vec<DisconnectReason>>>,
+    /// The rooms each socket was in when its disconnecting hook ran.
+    rooms_at_disconnecting: Arc<Mutex<Vec<Vec<String>>>>,
 }
 
 impl App {
@@ -48,11 +50,21 @@ impl App {
 async fn start(config: SocketIoConfig) -> App {
     let io = SocketIo::new(config);
     let reasons = Arc::new(Mutex::new(Vec::new()));
+    let rooms_at_disconnecting = Arc::new(Mutex::new(Vec::new()));
     let r = reasons.clone();
+    let d = rooms_at_disconnecting.clone();
     io.ns("/", move |socket| {
         let r = r.clone();
+        let d = d.clone();
         async move {
-            socket.on_disconnect(move |_, reason| async move {
+            socket.on_disconnecting(move |socket, _| async move {
+                // An await first: the rooms are still there after it.
+                tokio::task::yield_now().await;
+                let rooms = socket.rooms().iter().map(|r| r.to_string()).collect();
+                d.lock().unwrap().push(rooms);
+            });
+            socket.on_disconnect(move |socket, reason| async move {
+                assert!(socket.rooms().len() == 1, "only its own room is left");
                 r.lock().unwrap().push(reason);
             });
             socket.on("victim", |socket, _event| async move {
@@ -76,7 +88,12 @@ async fn start(config: SocketIoConfig) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(io.clone().serve(listener));
-    App { port, io, reasons }
+    App {
+        port,
+        io,
+        reasons,
+        rooms_at_disconnecting,
+    }
 }
 
 /// A WebSocket-only Engine.IO session, past its open packet.
@@ -273,6 +290,12 @@ async fn a_client_too_slow_for_broadcasts_is_closed() {
     send(&mut other, r#"420["broadcast",20000]"#).await;
     assert_eq!(recv(&mut other).await.as_deref(), Some("430[]"));
     assert_eq!(app.reasons(1).await, [DisconnectReason::ForcedClose]);
+    let rooms = app.rooms_at_disconnecting.lock().unwrap().clone();
+    assert!(
+        rooms.len() == 1 && rooms[0].contains(&"victims".to_owned()),
+        "{rooms:?}"
+    );
+    assert_eq!(app.io.to("victims").sockets().await, []);
     // The other client is untouched.
     send(&mut other, r#"421["ping_me"]"#).await;
     assert_eq!(recv(&mut other).await.as_deref(), Some(r#"431["pong"]"#));

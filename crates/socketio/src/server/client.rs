@@ -1,6 +1,7 @@
 //! The tokio task of one client (one Engine.IO session) over its sans-IO
 //! core.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -66,14 +67,17 @@ pub(crate) async fn run(server: Arc<ServerInner>, mut engine: EngineSocket) {
         )),
     });
     let mut tasks: FuturesUnordered<BoxFuture<()>> = FuturesUnordered::new();
-    let far = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
-    let mut timer = Box::pin(tokio::time::sleep_until(far));
+    // The timer exists only while a deadline does (until the first
+    // namespace is joined, or while attachments are due).
+    let mut timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     let mut armed: Option<Instant> = None;
     let reason = loop {
         let deadline = lock(&client.core).poll_timeout();
         if deadline != armed {
-            if let Some(d) = deadline {
-                timer.as_mut().reset(d.into());
+            match (deadline, timer.as_mut()) {
+                (Some(d), Some(t)) => t.as_mut().reset(d.into()),
+                (Some(d), None) => timer = Some(Box::pin(tokio::time::sleep_until(d.into()))),
+                (None, _) => timer = None,
             }
             armed = deadline;
         }
@@ -93,8 +97,12 @@ pub(crate) async fn run(server: Arc<ServerInner>, mut engine: EngineSocket) {
                     Err(violation) => break violation.reason(),
                 }
             }
-            () = &mut timer, if armed.is_some() => {
+            () = std::future::poll_fn(|cx| match timer.as_mut() {
+                Some(t) => t.as_mut().poll(cx),
+                None => std::task::Poll::Pending,
+            }), if timer.is_some() => {
                 armed = None;
+                timer = None;
                 if let Err(violation) = lock(&client.core).handle_timeout(Instant::now()) {
                     break violation.reason();
                 }

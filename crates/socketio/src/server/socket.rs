@@ -370,9 +370,22 @@ impl Socket {
                 std::mem::take(&mut state.disconnect),
             )
         };
-        for handler in disconnecting {
-            tokio::spawn(handler(self.clone(), reason));
+        if disconnecting.is_empty() {
+            self.leave_namespace(reason, disconnect);
+        } else {
+            // The disconnecting handlers see the rooms: the socket leaves
+            // them once they are done.
+            let socket = self.clone();
+            tokio::spawn(async move {
+                for handler in disconnecting {
+                    handler(socket.clone(), reason).await;
+                }
+                socket.leave_namespace(reason, disconnect);
+            });
         }
+    }
+
+    fn leave_namespace(&self, reason: DisconnectReason, disconnect: Vec<DisconnectHandler>) {
         let ns = &self.inner.ns;
         if reason.is_recoverable() {
             if let Some(pid) = self.inner.pid {
@@ -380,7 +393,7 @@ impl Socket {
                     sid: self.inner.id,
                     pid,
                     rooms: ns.adapter.socket_rooms(self.inner.id),
-                    data: self.inner.extensions.take(),
+                    data: self.inner.extensions.snapshot(),
                 });
             }
         }
@@ -552,7 +565,8 @@ impl Event {
                 .socket
                 .deliver(&[MessageData::Text(packet.encode_text())], false);
         }
-        self.socket.deliver(&super::adapter::messages(&packet), false)
+        self.socket
+            .deliver(&super::adapter::messages(&packet), false)
     }
 }
 
@@ -686,10 +700,11 @@ fn http_date(secs: u64) -> String {
     )
 }
 
-type AnyMap = HashMap<TypeId, Box<dyn Any + Send + Sync>>;
+type AnyMap = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
 
-/// Typed per-socket data: at most one value of each type. Allocates
-/// nothing until the first value.
+/// Typed per-socket data: at most one value of each type, kept across a
+/// recovered reconnection. Values are shared, not copied, when the
+/// session is kept for recovery; allocates nothing until the first value.
 #[derive(Default)]
 pub struct Extensions {
     map: Mutex<Option<AnyMap>>,
@@ -703,39 +718,31 @@ impl fmt::Debug for Extensions {
 }
 
 impl Extensions {
-    /// Stores `value`, returning the value of its type stored before.
-    pub fn insert<T: Send + Sync + 'static>(&self, value: T) -> Option<T> {
+    /// Stores `value`, replacing the value of its type; returns whether
+    /// there was one.
+    pub fn insert<T: Send + Sync + 'static>(&self, value: T) -> bool {
         lock(&self.map)
             .get_or_insert_with(HashMap::new)
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|old| old.downcast().ok().map(|b| *b))
+            .insert(TypeId::of::<T>(), Arc::new(value))
+            .is_some()
     }
 
     /// A clone of the value of type `T`.
     pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        lock(&self.map)
-            .as_ref()?
-            .get(&TypeId::of::<T>())?
-            .downcast_ref::<T>()
-            .cloned()
+        self.get_shared::<T>().map(|v| (*v).clone())
     }
 
-    /// Runs `f` on the value of type `T`, if there is one.
-    pub fn with<T: Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        let mut map = lock(&self.map);
-        let value = map
-            .as_mut()?
-            .get_mut(&TypeId::of::<T>())?
-            .downcast_mut::<T>()?;
-        Some(f(value))
+    /// The value of type `T`, shared.
+    pub fn get_shared<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let value = lock(&self.map).as_ref()?.get(&TypeId::of::<T>())?.clone();
+        value.downcast::<T>().ok()
     }
 
-    /// Removes and returns the value of type `T`.
-    pub fn remove<T: Send + Sync + 'static>(&self) -> Option<T> {
+    /// Removes the value of type `T`; returns whether there was one.
+    pub fn remove<T: Send + Sync + 'static>(&self) -> bool {
         lock(&self.map)
-            .as_mut()?
-            .remove(&TypeId::of::<T>())
-            .and_then(|old| old.downcast().ok().map(|b| *b))
+            .as_mut()
+            .is_some_and(|m| m.remove(&TypeId::of::<T>()).is_some())
     }
 
     /// Whether a value of type `T` is stored.
@@ -743,6 +750,13 @@ impl Extensions {
         lock(&self.map)
             .as_ref()
             .is_some_and(|m| m.contains_key(&TypeId::of::<T>()))
+    }
+
+    /// A copy of the set sharing its values.
+    pub(crate) fn snapshot(&self) -> Extensions {
+        Extensions {
+            map: Mutex::new(lock(&self.map).clone()),
+        }
     }
 
     /// Moves every value out, into a new set.
@@ -790,14 +804,16 @@ mod tests {
     fn extensions_are_typed() {
         let e = Extensions::default();
         assert!(e.get::<u32>().is_none());
-        assert_eq!(e.insert(5u32), None);
-        assert_eq!(e.insert(6u32), Some(5));
+        assert!(!e.insert(5u32));
+        assert!(e.insert(6u32));
         e.insert(String::from("nick"));
         assert_eq!(e.get::<u32>(), Some(6));
-        assert_eq!(e.with(|s: &mut String| s.push('!')), Some(()));
+        let kept = e.snapshot();
+        assert_eq!(kept.get::<String>().as_deref(), Some("nick"));
         let moved = e.take();
         assert!(!e.contains::<u32>());
         e.restore(moved);
-        assert_eq!(e.remove::<String>().as_deref(), Some("nick!"));
+        assert!(e.remove::<String>());
+        assert_eq!(e.get_shared::<u32>().as_deref(), Some(&6));
     }
 }
