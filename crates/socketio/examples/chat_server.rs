@@ -35,11 +35,17 @@ async fn main() -> std::io::Result<()> {
     }
     let io = SocketIo::new(config);
     io.ns("/", |socket| async move {
-        eprintln!("{} connected (recovered: {})", socket.id(), socket.recovered());
+        eprintln!(
+            "{} connected (recovered: {})",
+            socket.id(),
+            socket.recovered()
+        );
         socket.on("join", |socket, event| async move {
             if let Ok((room,)) = event.args::<(String,)>() {
                 socket.join(room.as_str());
-                let _ = socket.to(room.as_str()).emit("joined", &(socket.id(), &room));
+                let _ = socket
+                    .to(room.as_str())
+                    .emit("joined", &(socket.id(), &room));
                 let _ = event.ack(&(true,));
             }
         });
@@ -66,7 +72,11 @@ async fn main() -> std::io::Result<()> {
     })
     .middleware(|socket| async move {
         let auth = socket.handshake().auth::<Value>().ok().flatten();
-        match auth.as_ref().and_then(|a| a.get("token")).and_then(Value::as_str) {
+        match auth
+            .as_ref()
+            .and_then(|a| a.get("token"))
+            .and_then(Value::as_str)
+        {
             Some("secret") => Ok(()),
             _ => Err(ConnectError::new("not authorized")),
         }
