@@ -252,9 +252,16 @@ async fn graceful_shutdown() {
     connect(&mut a).await;
     let mut b = open(app.port).await;
     connect(&mut b).await;
-    app.io.shutdown().await;
+    let io = app.io.clone();
+    let shutdown = tokio::spawn(async move { io.shutdown().await });
     closed(&mut a).await;
     closed(&mut b).await;
+    // It returns once the sessions are closed.
+    tokio::time::timeout(Duration::from_secs(5), shutdown)
+        .await
+        .expect("shutdown returns")
+        .unwrap();
+    assert_eq!(app.io.engine().session_count(), 0);
     assert_eq!(
         app.reasons(2).await,
         [DisconnectReason::ServerShuttingDown; 2]

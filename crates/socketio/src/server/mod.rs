@@ -50,7 +50,10 @@
 //! ([`DisconnectReason::ForcedClose`]) rather than lose or reorder its
 //! events. With connection state recovery the client then reconnects and
 //! gets what it missed. Volatile emits are dropped instead, whenever the
-//! transport cannot write at once.
+//! transport cannot write at once. With connection state recovery on, a
+//! socket's own emits go through the adapter too (so that they are kept
+//! with an offset), and a full buffer closes the client as a broadcast
+//! does.
 
 mod adapter;
 mod client;
@@ -376,10 +379,12 @@ impl SocketIo {
         self.main().emit(event, args)
     }
 
-    /// Disconnects every socket with `server shutting down` (each
-    /// client gets a DISCONNECT for each of its namespaces), then closes
-    /// every Engine.IO session, letting what is queued go out. New
-    /// connections are refused from now on.
+    /// Disconnects every socket with `server shutting down`, closes every
+    /// Engine.IO session, letting what is queued go out, and waits until
+    /// they are closed (at most the sessions' `close_timeout`). As in the
+    /// reference, the clients get no DISCONNECT: they see their transport
+    /// close, so they reconnect (and recover, with recovery on) to another
+    /// node or the restarted server. New clients are refused from now on.
     pub async fn shutdown(&self) {
         self.inner
             .shutting_down
@@ -391,6 +396,10 @@ impl SocketIo {
             }
         }
         self.inner.engine.close_all();
+        let deadline = tokio::time::Instant::now() + self.inner.config.engine.session.close_timeout;
+        while self.inner.engine.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Starts the task that takes the Engine.IO server's new sessions, once.
