@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the peers the interop tests run against, on a fresh machine:
-# Python `websockets` and `python-engineio` (with `requests` and
-# `websocket-client`) in interop/python/.venv, Node `ws`, `socket.io` and
+# Python `websockets`, `python-engineio` (with `requests` and
+# `websocket-client`) and `python-socketio` (with `aiohttp`, for its
+# AsyncClient) in interop/python/.venv, Node `ws`, `socket.io` and
 # `socket.io-client` in
 # interop/node/node_modules (from the lockfile), and Debian's chromium.
 # Idempotent: what is there already is kept.
