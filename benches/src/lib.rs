@@ -25,6 +25,8 @@
 //!   messages (the `stream` bench).
 //! * [`procstat`]: a server process's CPU time and memory, for the load
 //!   binaries.
+//! * [`loadgen`]: what the Engine.IO and Socket.IO load generators share:
+//!   server processes, the Engine.IO WebSocket session, medians.
 //!
 //! Every connection object is created once, outside the timed loop, and kept
 //! across iterations like a long-lived connection: each iteration rewinds the
@@ -33,6 +35,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod loadgen;
 pub mod messages;
 pub mod mock;
 pub mod procstat;

@@ -24,16 +24,15 @@
 //! The generator speaks Engine.IO itself (tether-ws's client for the
 //! WebSocket, HTTP/1.1 by hand for polling) and answers pings.
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use tether_benches::loadgen::{self, median, Ws};
 use tether_benches::procstat;
 use tether_ws::Message;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const IMPLS: [&str; 3] = ["tether", "engineioxide", "node"];
 
@@ -68,45 +67,18 @@ fn options() -> Options {
 }
 
 async fn start_server(which: &str) -> (Child, u16) {
-    let mut command = if which == "node" {
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/node/eio_echo_server.mjs");
-        let mut c = Command::new("node");
-        c.arg(script);
-        c
+    let command = if which == "node" {
+        loadgen::node("eio_echo_server.mjs")
     } else {
-        let exe = std::env::current_exe().expect("current exe");
-        let mut c = Command::new(exe.with_file_name("bench-eio-server"));
+        let mut c = loadgen::sibling("bench-eio-server");
         c.arg(which);
         c
     };
-    let mut child = command
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect(
-        "start the server (cargo build --release -p tether-benches --bins; npm ci in interop/node)",
-    );
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let line = lines.next_line().await.expect("read").expect("a line");
-    let port = line
-        .strip_prefix("listening ")
-        .and_then(|p| p.trim().parse().ok())
-        .expect("listening <port>");
-    (child, port)
+    loadgen::start_server(command).await
 }
 
-type Ws = tether_ws::WebSocketStream<tether_ws::MaybeTlsStream>;
-
 async fn ws_session(port: u16) -> Ws {
-    let url = format!("ws://127.0.0.1:{port}/engine.io/?EIO=4&transport=websocket");
-    let (mut ws, _) = tether_ws::connect(&url).await.expect("WebSocket handshake");
-    match ws.next().await {
-        Some(Ok(Message::Text(t))) if t.starts_with('0') => {}
-        other => panic!("no open packet: {other:?}"),
-    }
-    ws
+    loadgen::engine_ws(port, "/engine.io/").await
 }
 
 /// Sends `4<payload>` and waits for its echo, answering pings; false if
@@ -309,16 +281,7 @@ async fn idle(which: &str, n: usize) -> (f64, f64) {
     let pid = child.id().expect("pid");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = procstat::status_kib(pid, "VmRSS:");
-    let mut held = Vec::with_capacity(n);
-    let mut pending = Vec::new();
-    for i in 0..n {
-        pending.push(tokio::spawn(ws_session(port)));
-        if pending.len() == 64 || i + 1 == n {
-            for p in pending.drain(..) {
-                held.push(p.await.expect("session"));
-            }
-        }
-    }
+    let held = loadgen::batched(n, 64, |_| ws_session(port)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let ws_per =
         (procstat::status_kib(pid, "VmRSS:").saturating_sub(before) * 1024) as f64 / n as f64;
@@ -350,11 +313,6 @@ async fn idle(which: &str, n: usize) -> (f64, f64) {
         (procstat::status_kib(pid, "VmRSS:").saturating_sub(before) * 1024) as f64 / n as f64;
     drop(child);
     (ws_per, polling_per)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn main() {
