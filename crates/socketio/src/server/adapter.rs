@@ -14,7 +14,7 @@
 //! membership of local sockets (`add_all`, `del`, `del_all`) stays
 //! synchronous, as it is in the reference.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -25,6 +25,7 @@ use tether_engineio::MessageData;
 use super::ns::NsInner;
 use super::recovery::{RecoveryConfig, RecoveryStore};
 use super::socket::{Extensions, Socket};
+use super::types::{SidMap, SidSet};
 use super::{lock, read, write, BoxFuture, DisconnectReason, EmitError, Sid};
 use crate::Packet;
 
@@ -321,24 +322,14 @@ impl LocalNamespace {
     pub fn sockets(&self) -> Vec<Socket> {
         self.ns.upgrade().map(|ns| ns.sockets()).unwrap_or_default()
     }
-
-    /// Runs `f` on every connected local socket, under the namespace's
-    /// read lock (`f` must not connect or disconnect sockets).
-    fn for_each(&self, mut f: impl FnMut(&Socket)) {
-        if let Some(ns) = self.ns.upgrade() {
-            for socket in read(&ns.sockets).values() {
-                f(socket);
-            }
-        }
-    }
 }
 
 #[derive(Default)]
 struct Rooms {
     /// Room → its sockets.
-    members: HashMap<Room, HashSet<Sid>>,
+    members: HashMap<Room, SidSet>,
     /// Socket → its rooms (own id excepted).
-    of: HashMap<Sid, Vec<Room>>,
+    of: SidMap<Vec<Room>>,
 }
 
 /// The in-memory adapter: rooms in two maps (room → sockets, socket →
@@ -370,56 +361,76 @@ impl LocalAdapter {
         }
     }
 
-    /// The local sockets `opts` reaches, each once.
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Socket> {
-        let rooms = read(&self.rooms);
-        let excluded = |sid: &Sid| {
-            opts.except.iter().any(|r| {
-                &**r == sid.as_str() || rooms.members.get(r).is_some_and(|m| m.contains(sid))
-            })
-        };
-        let mut out = Vec::new();
-        if opts.rooms.is_empty() {
-            self.ns.for_each(|s| {
-                if opts.except.is_empty() || !excluded(&s.inner.id) {
-                    out.push(s.clone());
-                }
-            });
-            return out;
-        }
+    /// Runs `f` on each local socket `opts` reaches, once, under the
+    /// adapter's and the namespace's read locks (`f` must not take them).
+    fn for_each_target(&self, opts: &BroadcastOptions, mut f: impl FnMut(&Socket)) {
         let Some(ns) = self.ns.ns.upgrade() else {
-            return out;
+            return;
         };
+        let rooms = read(&self.rooms);
         let sockets = read(&ns.sockets);
-        let mut seen = HashSet::new();
+        // The except rooms looked up once, not per socket.
+        let except_sids: Vec<Sid> = opts.except.iter().filter_map(|r| Sid::parse(r)).collect();
+        let except_sets: Vec<&SidSet> = opts
+            .except
+            .iter()
+            .filter_map(|r| rooms.members.get(r))
+            .collect();
+        let excluded =
+            |sid: &Sid| except_sids.contains(sid) || except_sets.iter().any(|m| m.contains(sid));
+        if opts.rooms.is_empty() {
+            for (sid, socket) in sockets.iter() {
+                if !excluded(sid) {
+                    f(socket);
+                }
+            }
+            return;
+        }
+        let mut seen = SidSet::default();
         let single = opts.rooms.len() == 1;
         for room in &opts.rooms {
-            let mut add = |sid: &Sid| {
+            let members = rooms.members.get(room);
+            let mut visit = |sid: &Sid| {
                 if (single || seen.insert(*sid)) && !excluded(sid) {
-                    if let Some(s) = sockets.get(sid) {
-                        out.push(s.clone());
+                    if let Some(socket) = sockets.get(sid) {
+                        f(socket);
                     }
                 }
             };
-            if let Some(members) = rooms.members.get(room) {
-                members.iter().for_each(&mut add);
+            if let Some(members) = members {
+                members.iter().for_each(&mut visit);
             }
             // A socket's own room.
             if let Some(sid) = Sid::parse(room) {
-                if !rooms.members.get(room).is_some_and(|m| m.contains(&sid)) {
-                    add(&sid);
+                if !members.is_some_and(|m| m.contains(&sid)) {
+                    visit(&sid);
                 }
             }
         }
+    }
+
+    /// The local sockets `opts` reaches, each once.
+    fn targets(&self, opts: &BroadcastOptions) -> Vec<Socket> {
+        let mut out = Vec::new();
+        self.for_each_target(opts, |s| out.push(s.clone()));
         out
     }
 
-    /// Delivers to each target; returns those too slow to take it.
-    fn deliver_all(targets: Vec<Socket>, messages: &[MessageData], volatile: bool) -> Vec<Socket> {
-        targets
-            .into_iter()
-            .filter(|socket| matches!(socket.deliver(messages, volatile), Err(EmitError::Full)))
-            .collect()
+    /// Delivers to each socket `opts` reaches; returns those too slow to
+    /// take it.
+    fn deliver_all(
+        &self,
+        opts: &BroadcastOptions,
+        messages: &[MessageData],
+        volatile: bool,
+    ) -> Vec<Socket> {
+        let mut slow = Vec::new();
+        self.for_each_target(opts, |socket| {
+            if let Err(EmitError::Full) = socket.deliver(messages, volatile) {
+                slow.push(socket.clone());
+            }
+        });
+        slow
     }
 
     /// Closes clients too slow to take a broadcast, rather than give them
@@ -496,17 +507,13 @@ impl Adapter for LocalAdapter {
                 let slow = {
                     let mut store = lock(store);
                     let packet = store.keep(packet, opts);
-                    Self::deliver_all(self.targets(opts), &messages(&packet), false)
+                    self.deliver_all(opts, &messages(&packet), false)
                 };
                 Self::close_slow(slow);
                 return;
             }
         }
-        Self::close_slow(Self::deliver_all(
-            self.targets(opts),
-            &messages(&packet),
-            volatile,
-        ));
+        Self::close_slow(self.deliver_all(opts, &messages(&packet), volatile));
     }
 
     fn broadcast_with_ack(

@@ -1,6 +1,5 @@
 //! Namespaces: their connection handler, middleware, sockets and adapter.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use super::adapter::{Adapter, IntoRooms, LocalNamespace};
 use super::operators::BroadcastOperator;
 use super::socket::Socket;
+use super::types::SidMap;
 use super::{read, write, BoxFuture, ConnectError, EmitError, ServerInner, Sid};
 use crate::{Utf8Bytes, MAX_ACK_ID};
 
@@ -29,7 +29,7 @@ pub(crate) struct NsInner {
     middleware: RwLock<Vec<Middleware>>,
     /// A dynamic namespace's parent, whose middleware also applies.
     parent: Option<Namespace>,
-    pub(crate) sockets: RwLock<HashMap<Sid, Socket>>,
+    pub(crate) sockets: RwLock<SidMap<Socket>>,
     pub(crate) adapter: Arc<dyn Adapter>,
     next_ack: AtomicU64,
     pub(crate) ack_timeout: std::time::Duration,
@@ -112,7 +112,7 @@ impl Namespace {
             handler: RwLock::new(handler),
             middleware: RwLock::new(Vec::new()),
             parent,
-            sockets: RwLock::new(HashMap::new()),
+            sockets: RwLock::new(SidMap::default()),
             adapter: server.config.adapter.make(
                 LocalNamespace::new(weak.clone()),
                 server.config.recovery.as_ref(),

@@ -6,10 +6,62 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// A Socket.IO socket id (also the form of a recovery `pid`): 20
-/// URL-safe base64 characters from 120 bits of the operating system's
-/// CSPRNG, distinct from the Engine.IO session id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// URL-safe base64 characters from 120 bits of the thread's CSPRNG
+/// (seeded by the operating system), distinct from the Engine.IO session
+/// id.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sid([u8; 20]);
+
+/// Hashes 16 of the id's random characters as two words: the server's own
+/// maps of ids use [`SidHasher`], which takes them as they are (the ids
+/// are random, made here, so no client can choose colliding ones).
+impl std::hash::Hash for Sid {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (a, b) = self.words();
+        state.write_u64(a ^ b.rotate_left(32));
+    }
+}
+
+impl Sid {
+    fn words(&self) -> (u64, u64) {
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&self.0[..8]);
+        b.copy_from_slice(&self.0[8..16]);
+        (u64::from_le_bytes(a), u64::from_le_bytes(b))
+    }
+}
+
+/// The hasher of the server's maps keyed by [`Sid`]: a multiply-and-fold
+/// of the word `Sid` writes, no SipHash rounds (the keys are random ids
+/// the server made).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SidHasher(u64);
+
+impl std::hash::Hasher for SidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `Sid`; any other input still hashes (FNV-1a).
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn finish(&self) -> u64 {
+        let x = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^ (x >> 29)
+    }
+}
+
+/// A map keyed by socket id.
+pub(crate) type SidMap<V> =
+    std::collections::HashMap<Sid, V, std::hash::BuildHasherDefault<SidHasher>>;
+
+/// A set of socket ids.
+pub(crate) type SidSet = std::collections::HashSet<Sid, std::hash::BuildHasherDefault<SidHasher>>;
 
 impl Sid {
     /// A new random id.
