@@ -520,31 +520,53 @@ impl EngineServer {
     ///
     /// The listener's accept error.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        loop {
-            let (stream, addr) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(e) if is_transient(&e) => {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let _ = stream.set_nodelay(true);
+        serve_with(listener, move |request| {
             let server = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    move |mut request: Request<hyper::body::Incoming>| {
-                        request.extensions_mut().insert(addr);
-                        let server = server.clone();
-                        async move { Ok::<_, Infallible>(server.handle(request).await) }
-                    },
-                );
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
-            });
-        }
+            async move { server.handle(request).await }
+        })
+        .await
+    }
+}
+
+/// Serves HTTP/1.1 on `listener`, one task per connection, answering every
+/// request with `handle` (the peer's `SocketAddr` in the request's
+/// extensions, upgrades allowed), until accepting fails; transient accept
+/// errors (a connection reset before it was accepted, too many open files)
+/// are waited out. [`EngineServer::serve`] is this with
+/// [`EngineServer::handle`]; a server built on `EngineServer` (Socket.IO)
+/// uses it with its own handler.
+///
+/// # Errors
+///
+/// The listener's accept error.
+pub async fn serve_with<F, Fut>(listener: tokio::net::TcpListener, handle: F) -> std::io::Result<()>
+where
+    F: Fn(Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<EngineBody>> + Send + 'static,
+{
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) if is_transient(&e) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let _ = stream.set_nodelay(true);
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(addr);
+                    let response = handle(request);
+                    async move { Ok::<_, Infallible>(response.await) }
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+        });
     }
 }
 
