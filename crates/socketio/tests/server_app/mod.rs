@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tether_engineio::server::EngineServer;
 use tether_socketio::server::{ConnectError, Socket, SocketIo, SocketIoConfig};
 use tokio::process::Command;
 
@@ -33,7 +34,7 @@ struct Nested {
 #[derive(Clone, Copy, Default)]
 struct AnyCount(u32);
 
-fn main_handlers(socket: &Socket, log: &Arc<Mutex<Vec<String>>>) {
+fn main_handlers(socket: &Socket, log: &Arc<Mutex<Vec<String>>>, engine: &EngineServer) {
     socket.on_any(|socket, _event| async move {
         let n = socket.extensions().get::<AnyCount>().unwrap_or_default().0;
         socket.extensions().insert(AnyCount(n + 1));
@@ -194,6 +195,27 @@ fn main_handlers(socket: &Socket, log: &Arc<Mutex<Vec<String>>>) {
         }
         let _ = event.ack(&());
     });
+    // Drops the transport (every session of the server: EngineServer has
+    // no per-session close), then sends "tick" start..start+count to the
+    // room 300 ms later, while the client is away. No ack: the client is
+    // gone by then. Used by the browser client's reconnection and recovery
+    // scenarios (crates/socketio/tests/client_browser.rs).
+    let engine = engine.clone();
+    socket.on("drop", move |socket, event| {
+        let engine = engine.clone();
+        async move {
+            let Ok((room, start, count)) = event.args::<(String, u32, u32)>() else {
+                return;
+            };
+            engine.close_all();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                for k in start..start + count {
+                    let _ = socket.ns().to(room.as_str()).emit("tick", &(k,));
+                }
+            });
+        }
+    });
     let log2 = log.clone();
     socket.on("reasons", move |_socket, event| {
         let log = log2.clone();
@@ -229,13 +251,25 @@ fn log_disconnects(socket: &Socket, log: &Arc<Mutex<Vec<String>>>) {
 
 /// Starts the server on an ephemeral port.
 pub(crate) async fn start(config: SocketIoConfig) -> App {
+    let (io, log) = build(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+    App { port, io, log }
+}
+
+/// The server with every handler, not yet serving (for a router of the
+/// caller's), and the log of disconnect reasons.
+pub(crate) fn build(config: SocketIoConfig) -> (SocketIo, Arc<Mutex<Vec<String>>>) {
     let io = SocketIo::new(config);
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
+    let engine = io.engine().clone();
     io.ns("/", move |socket| {
         let log = l.clone();
+        let engine = engine.clone();
         async move {
-            main_handlers(&socket, &log);
+            main_handlers(&socket, &log, &engine);
             log_disconnects(&socket, &log);
         }
     });
@@ -270,10 +304,7 @@ pub(crate) async fn start(config: SocketIoConfig) -> App {
             });
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(io.clone().serve(listener));
-    App { port, io, log }
+    (io, log)
 }
 
 /// Runs interop/node/sio_server_check.mjs; its stdout, after checking it
