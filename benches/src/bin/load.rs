@@ -19,18 +19,19 @@
 //! connections that complete the handshake and stay idle for a second: its
 //! peak RSS (`VmHWM`) then, and before any connection.
 //!
-//! The load generator is tether's client on its own single-threaded
-//! runtime; on a 2-core machine the server and the generator each have a
+//! The load generator is tether-cli's WebSocket echo load
+//! (`tether_cli::loadgen::ws_echo`, what `tether load ws://...` runs) on
+//! tether's client, on its own single-threaded runtime; on a 2-core machine the server and the generator each have a
 //! core. Round trips per second can be bound by the generator; CPU time per
 //! message is the server's own.
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
 use tether_benches::procstat;
+use tether_cli::loadgen::{ws_echo, Counters, Latencies, Plan};
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, Command};
 
@@ -108,81 +109,41 @@ async fn start_server(which: &str) -> (Child, u16) {
 struct Run {
     round_trips: u64,
     elapsed: Duration,
-    latencies_us: Vec<u32>,
+    latencies: Latencies,
     cpu_ns: u64,
 }
 
-async fn connect_all(
-    port: u16,
-    n: usize,
-) -> Vec<tether_ws::WebSocketStream<tether_ws::MaybeTlsStream>> {
-    let mut conns = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (ws, _) = tether_ws::connect(&format!("ws://127.0.0.1:{port}/"))
-            .await
-            .expect("connect");
-        conns.push(ws);
+/// `n` connections to the echo server at `port` (tether-cli's load
+/// generator opens them).
+async fn connect_all(port: u16, n: usize) -> ws_echo::EchoLoad {
+    let counters = Arc::new(Counters::default());
+    let conns = ws_echo::connect(&format!("ws://127.0.0.1:{port}/"), n, &counters).await;
+    if let Some((_, _, first)) = conns.connect_errors().iter().next() {
+        panic!("connect: {first}");
     }
     conns
 }
 
+/// The echo load itself is tether-cli's (`tether load ws://...`): a closed
+/// loop per connection, with its latency samples and percentiles.
 async fn load(pid: u32, port: u16, conns: usize, size: usize, seconds: f64) -> Run {
-    let sockets = connect_all(port, conns).await;
-    let payload = Bytes::from(vec![0x5Au8; size]);
-    let budget = Duration::from_secs_f64(seconds);
-    let per_conn_max = MAX_ROUND_TRIPS / conns as u64;
+    let mut sockets = connect_all(port, conns).await;
+    let counters = Arc::new(Counters::default());
+    let plan = Plan::new(Duration::from_secs_f64(seconds))
+        .with_size(size)
+        .with_max_messages(MAX_ROUND_TRIPS);
     let cpu_before = procstat::cpu_ns(pid);
-    let start = Instant::now();
-    let deadline = start + budget;
-    let tasks: Vec<_> = sockets
-        .into_iter()
-        .map(|mut ws| {
-            let payload = payload.clone();
-            tokio::task::spawn_local(async move {
-                let mut latencies = Vec::new();
-                let mut n = 0u64;
-                while Instant::now() < deadline && n < per_conn_max {
-                    let sent = Instant::now();
-                    ws.send(tether_ws::Message::Binary(payload.clone()))
-                        .await
-                        .expect("send");
-                    match ws.next().await {
-                        Some(Ok(tether_ws::Message::Binary(b))) => {
-                            assert_eq!(b.len(), payload.len())
-                        }
-                        other => panic!("unexpected {other:?}"),
-                    }
-                    latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                    n += 1;
-                }
-                (n, latencies)
-            })
-        })
-        .collect();
-    let mut round_trips = 0;
-    let mut latencies_us = Vec::new();
-    for t in tasks {
-        let (n, l) = t.await.expect("load task");
-        round_trips += n;
-        latencies_us.extend(l);
-    }
-    let elapsed = start.elapsed();
+    let outcome = sockets.run(&plan, &counters).await;
     let cpu = procstat::cpu_ns(pid).saturating_sub(cpu_before);
-    latencies_us.sort_unstable();
+    if let Some((kind, n, first)) = outcome.errors.iter().next() {
+        panic!("{n} {kind} error(s), the first: {first}");
+    }
     Run {
-        round_trips,
-        elapsed,
-        latencies_us,
+        round_trips: outcome.received,
+        elapsed: outcome.elapsed,
+        latencies: outcome.latencies,
         cpu_ns: cpu,
     }
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 fn main() {
@@ -191,8 +152,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    runtime.block_on(async move {
         println!("### Echo load: round trips, latency, server CPU per message\n");
         println!(
             "{} s per cell, {} repetition(s) with the servers taking turns cell by cell (medians shown); binary messages; one load generator (tether's client).\n",
@@ -220,8 +180,8 @@ fn main() {
                         results.entry((which.clone(), conns, size)).or_default().push((
                             rate,
                             cpu_per,
-                            percentile(&run.latencies_us, 0.5),
-                            percentile(&run.latencies_us, 0.99),
+                            run.latencies.percentile(0.5),
+                            run.latencies.percentile(0.99),
                         ));
                         // Let the server drop the closed connections.
                         tokio::time::sleep(Duration::from_millis(200)).await;
