@@ -57,6 +57,7 @@
 
 mod adapter;
 mod client;
+mod client_js;
 pub(crate) mod core;
 mod ns;
 mod operators;
@@ -108,6 +109,8 @@ pub struct SocketIoConfig {
     pub recovery: Option<RecoveryConfig>,
     /// See [`SocketIoConfig::with_adapter`].
     pub adapter: AdapterFactory,
+    /// See [`SocketIoConfig::with_serve_client`].
+    pub serve_client: bool,
 }
 
 impl fmt::Debug for SocketIoConfig {
@@ -119,6 +122,7 @@ impl fmt::Debug for SocketIoConfig {
             .field("attachment_timeout", &self.attachment_timeout)
             .field("ack_timeout", &self.ack_timeout)
             .field("recovery", &self.recovery)
+            .field("serve_client", &self.serve_client)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +137,7 @@ impl Default for SocketIoConfig {
             ack_timeout: Duration::from_secs(5),
             recovery: None,
             adapter: AdapterFactory::local(),
+            serve_client: true,
         }
     }
 }
@@ -183,6 +188,17 @@ impl SocketIoConfig {
     /// Turns connection state recovery on (off by default).
     pub fn with_recovery(mut self, recovery: RecoveryConfig) -> SocketIoConfig {
         self.recovery = Some(recovery);
+        self
+    }
+
+    /// Whether the server serves its browser client under its path:
+    /// `socket.io.js`, `socket.io.min.js` and `socket.io.min.js.map`
+    /// (web/, embedded at build time), with an `ETag` (a `304` for a
+    /// matching `If-None-Match`), `Cache-Control: public, max-age=0`, and
+    /// brotli or gzip precompressed by `Accept-Encoding`. Default true, as
+    /// the reference's `serveClient`.
+    pub fn with_serve_client(mut self, serve: bool) -> SocketIoConfig {
+        self.serve_client = serve;
         self
     }
 
@@ -420,9 +436,15 @@ impl SocketIo {
         });
     }
 
-    /// Whether `uri` is under the server's path.
+    /// Whether the server answers `uri`: its path, and the browser
+    /// client's files under it when it serves them.
     pub fn handles(&self, uri: &http::Uri) -> bool {
         self.inner.engine.handles(uri)
+            || (self.inner.config.serve_client
+                && uri
+                    .path()
+                    .strip_prefix(self.inner.config.engine.path.as_str())
+                    .is_some_and(client_js::is_asset))
     }
 
     /// Answers one request under the server's path (see
@@ -433,8 +455,23 @@ impl SocketIo {
         B::Data: Send,
         B::Error: Into<tether_engineio::server::BoxError>,
     {
+        if let Some(response) = self.client_file(&request) {
+            return response;
+        }
         self.start();
         self.inner.engine.handle(request).await
+    }
+
+    /// The browser client's file the request asks for, if serving it is on.
+    fn client_file<B>(&self, request: &Request<B>) -> Option<Response<EngineBody>> {
+        if !self.inner.config.serve_client {
+            return None;
+        }
+        let rest = request
+            .uri()
+            .path()
+            .strip_prefix(self.inner.config.engine.path.as_str())?;
+        client_js::respond(rest, request.method(), request.headers())
     }
 
     /// A tower layer that routes the server's path to it and everything
@@ -451,7 +488,11 @@ impl SocketIo {
     /// The listener's error.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         self.start();
-        self.inner.engine.clone().serve(listener).await
+        tether_engineio::server::serve_with(listener, move |request| {
+            let io = self.clone();
+            async move { io.handle(request).await }
+        })
+        .await
     }
 }
 
