@@ -13,7 +13,7 @@
 //! duration.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 pub mod sio;
@@ -124,6 +124,8 @@ impl Plan {
 /// relaxed atomics: a display reads them while the connections add).
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Set when the clock starts (every connection open).
+    pub started: AtomicBool,
     /// Connections open.
     pub connected: AtomicU64,
     /// Messages sent.
@@ -143,6 +145,16 @@ impl Counters {
     /// The current value of `counter`.
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Marks the clock as started.
+    pub fn start(&self) {
+        self.started.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the clock has started.
+    pub fn is_started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
     }
 }
 

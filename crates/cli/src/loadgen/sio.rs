@@ -204,6 +204,7 @@ async fn run_acks(
     let data: Arc<str> = "x".repeat(plan.size).into();
     let per_connection = plan.per_connection_max(clients.len());
     let start = Instant::now();
+    counters.start();
     let deadline = start + plan.duration;
     let tasks: Vec<_> = clients
         .into_iter()
@@ -485,6 +486,7 @@ async fn run_broadcast(
     let delivered_tx = Arc::new(delivered_tx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let start = Instant::now();
+    counters.start();
     let tasks: Vec<_> = receivers
         .into_iter()
         .map(|c| {

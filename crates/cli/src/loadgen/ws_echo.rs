@@ -119,6 +119,7 @@ impl EchoLoad {
         let per_connection = plan.per_connection_max(self.sockets.len());
         let connected = self.sockets.len();
         let start = Instant::now();
+        counters.start();
         let deadline = start + plan.duration;
         let tasks: Vec<_> = self
             .sockets
