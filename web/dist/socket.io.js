@@ -15,16 +15,10 @@
       once.fn = fn;
       return this.on(ev, once);
     }
-    // off() drops every listener, off(ev) those of `ev`, off(ev, fn) one.
+    // off() drops every listener, off(ev) those of `ev`, off(ev, fn) `fn`.
     off(ev, fn) {
-      const all = this._ls;
-      if (!all || !ev) this._ls = {};
-      else if (!fn) delete all[ev];
-      else {
-        const list = all[ev] || [];
-        const i = list.findIndex((f) => f === fn || f.fn === fn);
-        if (i >= 0) list.splice(i, 1);
-      }
+      const all = this._ls = ev && this._ls || {};
+      all[ev] = fn ? this.listeners(ev).filter((f) => f !== fn && f.fn !== fn) : [];
       return this;
     }
     _emit(ev, ...args) {
@@ -50,7 +44,7 @@
   var error = (message, props) => Object.assign(new Error(message), props);
   var isBinary = (d) => d != null && typeof d == "object";
   var base64 = (d) => {
-    const b = d.buffer ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
+    const b = new Uint8Array(d.buffer || d, d.byteOffset, d.byteLength);
     let s = "";
     for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, b.subarray(i, i + 8192));
     return btoa(s);
@@ -239,7 +233,6 @@
         t.once("packet", (p) => {
           if (p.type != "pong" || p.data != "probe") return fail();
           upgrading = 1;
-          emit("upgrading", t);
           e.transport.pause(() => {
             if (failed || is("closed")) return;
             cleanup();
@@ -321,7 +314,7 @@
   var join = (x, parts) => {
     if (x && typeof x == "object") {
       if (x["_placeholder"] === true) {
-        const b = parts[x.num];
+        const b = parts[+x.num];
         if (!b) bad();
         return b;
       }
@@ -346,21 +339,14 @@
     if (data != null) s += JSON.stringify(data);
     return [s, ...parts];
   };
-  var isObject = (d) => !!d && d.constructor == Object;
-  var valid = [
-    isObject,
-    (d) => d === void 0,
-    (d) => Array.isArray(d) && (typeof d[0] == "number" || typeof d[0] == "string" && !RESERVED.includes(d[0])),
-    Array.isArray,
-    (d) => typeof d == "string" || isObject(d)
-  ];
+  var valid = (type, d) => type % 3 == 2 ? Array.isArray(d) && (typeof d[0] == "number" || typeof d[0] == "string" && !RESERVED.includes(d[0])) : type % 3 ? type == 1 ? d === void 0 : d != null : type ? Array.isArray(d) : !!d && d.constructor == Object;
   var PACKET = /^(\d)(?:(\d+)-)?(?:(\/[^,]*),?)?(\d+)?([^]*)$/;
   var decodeText2 = (s) => {
     const m = PACKET.exec(s);
     const type = m && +m[1];
     if (!m || type > 6 || m[2] != null != type > 4) bad();
     const data = m[5] ? JSON.parse(m[5]) : void 0;
-    if (!valid[type > 4 ? type - 3 : type](data)) bad();
+    if (!valid(type, data)) bad();
     return { type, nsp: m[3] || "/", id: m[4] == null ? void 0 : +m[4], data, n: +m[2] };
   };
   var decoder = (decoded) => {
@@ -398,8 +384,7 @@
       this._ids = 0;
       this._acks = {};
       this._flags = {};
-      this._opts = opts || {};
-      if (this._opts.auth) this.auth = this._opts.auth;
+      this.auth = (this._opts = opts || {}).auth;
       if (io2._autoConnect) this.open();
     }
     get disconnected() {

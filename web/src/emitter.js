@@ -17,16 +17,10 @@ export class Emitter {
     return this.on(ev, once);
   }
 
-  // off() drops every listener, off(ev) those of `ev`, off(ev, fn) one.
+  // off() drops every listener, off(ev) those of `ev`, off(ev, fn) `fn`.
   off(ev, fn) {
-    const all = this._ls;
-    if (!all || !ev) this._ls = {};
-    else if (!fn) delete all[ev];
-    else {
-      const list = all[ev] || [];
-      const i = list.findIndex((f) => f === fn || f.fn === fn);
-      if (i >= 0) list.splice(i, 1);
-    }
+    const all = (this._ls = (ev && this._ls) || {});
+    all[ev] = fn ? this.listeners(ev).filter((f) => f !== fn && f.fn !== fn) : [];
     return this;
   }
 

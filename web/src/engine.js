@@ -11,7 +11,7 @@ export const error = (message, props) => Object.assign(new Error(message), props
 const isBinary = (d) => d != null && typeof d == "object";
 
 const base64 = (d) => {
-  const b = d.buffer ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
+  const b = new Uint8Array(d.buffer || d, d.byteOffset, d.byteLength);
   let s = "";
   for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, b.subarray(i, i + 8192));
   return btoa(s);
@@ -137,7 +137,7 @@ const transport = (engine, name) => {
 
 // The Engine.IO socket: readyState (opening, open, closing, closed), id,
 // transport, write(data), close(); emits open, handshake, packet, data,
-// ping, drain, upgrading, upgrade, upgradeError, error and close.
+// ping, drain, upgrade, upgradeError, error and close.
 export const engine = (base, opts) => {
   const e = new Emitter();
   const emit = (ev, x, y) => e._emit(ev, x, y);
@@ -231,7 +231,6 @@ export const engine = (base, opts) => {
       t.once("packet", (p) => {
         if (p.type != "pong" || p.data != "probe") return fail();
         upgrading = 1;
-        emit("upgrading", t);
         e.transport.pause(() => {
           if (failed || is("closed")) return;
           cleanup();

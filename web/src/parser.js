@@ -21,7 +21,7 @@ const split = (x, out) => {
 const join = (x, parts) => {
   if (x && typeof x == "object") {
     if (x["_placeholder"] === true) {
-      const b = parts[x.num];
+      const b = parts[+x.num];
       if (!b) bad();
       return b;
     }
@@ -49,15 +49,12 @@ export const encode = (p) => {
   return [s, ...parts];
 };
 
-const isObject = (d) => !!d && d.constructor == Object;
-
-const valid = [
-  isObject,
-  (d) => d === undefined,
-  (d) => Array.isArray(d) && (typeof d[0] == "number" || (typeof d[0] == "string" && !RESERVED.includes(d[0]))),
-  Array.isArray,
-  (d) => typeof d == "string" || isObject(d),
-];
+// CONNECT: an object; DISCONNECT: nothing; EVENT: [name, ...args] with a
+// name that is not reserved; ACK: an array; CONNECT_ERROR: anything.
+const valid = (type, d) =>
+  type % 3 == 2
+    ? Array.isArray(d) && (typeof d[0] == "number" || (typeof d[0] == "string" && !RESERVED.includes(d[0])))
+    : type % 3 ? (type == 1 ? d === undefined : d != null) : type ? Array.isArray(d) : !!d && d.constructor == Object;
 
 const PACKET = /^(\d)(?:(\d+)-)?(?:(\/[^,]*),?)?(\d+)?([^]*)$/;
 
@@ -66,7 +63,7 @@ const decodeText = (s) => {
   const type = m && +m[1];
   if (!m || type > 6 || (m[2] != null) != type > 4) bad();
   const data = m[5] ? JSON.parse(m[5]) : undefined;
-  if (!valid[type > 4 ? type - 3 : type](data)) bad();
+  if (!valid(type, data)) bad();
   return { type, nsp: m[3] || "/", id: m[4] == null ? undefined : +m[4], data, n: +m[2] };
 };
 

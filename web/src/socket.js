@@ -16,8 +16,7 @@ export class Socket extends Emitter {
     this._ids = 0;
     this._acks = {};
     this._flags = {};
-    this._opts = opts || {};
-    if (this._opts.auth) this.auth = this._opts.auth;
+    this.auth = (this._opts = opts || {}).auth;
     if (io._autoConnect) this.open();
   }
 
