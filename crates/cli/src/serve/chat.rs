@@ -35,8 +35,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tether_socketio::server::{Event, Namespace, Room, Socket, SocketIo};
-use tracing::info;
+use tether_socketio::server::{EmitError, Event, Namespace, Room, Socket, SocketIo};
+use tracing::{info, warn};
 
 use super::events::Events;
 
@@ -197,8 +197,17 @@ fn valid_text(text: &str) -> Result<String, &'static str> {
         .collect())
 }
 
+/// Logs an emit or ack that did not go out (a disconnected client is
+/// normal and not logged).
+fn sent(what: &str, result: Result<(), EmitError>) {
+    match result {
+        Ok(()) | Err(EmitError::Disconnected) => {}
+        Err(e) => warn!(what, error = %e, "not sent"),
+    }
+}
+
 fn refuse(event: &Event, error: &str) {
-    let _ = event.ack(&json!({ "ok": false, "error": error }));
+    sent("ack", event.ack(&(json!({ "ok": false, "error": error }),)));
 }
 
 fn nick_of(socket: &Socket) -> Arc<str> {
@@ -369,7 +378,7 @@ impl Chat {
             Some(socket) => socket.to(room_key(room)),
             None => self.ns.to(room_key(room)),
         };
-        let _ = target.emit("presence", &presence);
+        sent("presence", target.emit("presence", &(presence,)));
     }
 
     /// A new message of `room`: numbered and kept in the history.
@@ -441,7 +450,7 @@ impl Chat {
             Some(socket) => socket.to(room_key(room)),
             None => self.ns.to(room_key(room)),
         };
-        let _ = target.emit("chat", &message);
+        sent("chat", target.emit("chat", &(message,)));
     }
 
     async fn on_nick(&self, socket: Socket, event: Event) {
@@ -454,7 +463,7 @@ impl Chat {
         };
         let old = nick_of(&socket);
         socket.extensions().insert(Nick(nick.clone()));
-        let _ = event.ack(&json!({ "ok": true, "nick": &*nick }));
+        sent("ack", event.ack(&(json!({ "ok": true, "nick": &*nick }),)));
         if old == nick {
             return;
         }
@@ -484,12 +493,15 @@ impl Chat {
         // both in the history and live, never in neither.
         let history = self.history(&room);
         let members = self.members(&room, None).await;
-        let _ = event.ack(&json!({
-            "ok": true,
-            "room": room,
-            "members": members,
-            "history": history,
-        }));
+        sent(
+            "ack",
+            event.ack(&(json!({
+                "ok": true,
+                "room": room,
+                "members": members,
+                "history": history,
+            }),)),
+        );
         if new {
             let nick = nick_of(&socket);
             self.notice(&room, None, nick.clone(), format!("{nick} joined"));
@@ -512,7 +524,7 @@ impl Chat {
         };
         let was_in = rooms_of(&socket).contains(&room);
         socket.leave(room_key(&room));
-        let _ = event.ack(&json!({ "ok": true, "room": room }));
+        sent("ack", event.ack(&(json!({ "ok": true, "room": room }),)));
         if was_in {
             let nick = nick_of(&socket);
             self.notice(&room, Some(&socket), nick.clone(), format!("{nick} left"));
@@ -536,11 +548,19 @@ impl Chat {
         let message = self.record(&room, Kind::Chat, Some(socket), nick.clone(), text);
         // The sender too: its copy is its confirmation, and with recovery
         // it is kept with an offset like the others'.
-        let _ = self.ns.to(room_key(&room)).emit("chat", &message);
-        let _ = event.ack(&json!({ "ok": true, "id": message.id, "at": message.at }));
+        sent(
+            "chat",
+            self.ns.to(room_key(&room)).emit("chat", &(&message,)),
+        );
+        sent(
+            "ack",
+            event.ack(&(json!({ "ok": true, "id": message.id, "at": message.at }),)),
+        );
         let n = self.messages.fetch_add(1, Ordering::Relaxed) + 1;
-        self.events
-            .activity(format!("{nick} wrote in {room} ({n} messages)"));
+        self.events.activity(format!(
+            "{nick} wrote in {room} ({n} {})",
+            if n == 1 { "message" } else { "messages" }
+        ));
     }
 }
 
@@ -551,14 +571,15 @@ fn on_typing(socket: &Socket, event: &Event) {
     if !rooms_of(socket).contains(&room) {
         return;
     }
-    let _ = socket.to(room_key(&room)).emit(
+    let typing = json!({
+        "room": room,
+        "id": socket.id().to_string(),
+        "nick": &*nick_of(socket),
+        "typing": typing,
+    });
+    sent(
         "typing",
-        &json!({
-            "room": room,
-            "id": socket.id().to_string(),
-            "nick": &*nick_of(socket),
-            "typing": typing,
-        }),
+        socket.to(room_key(&room)).emit("typing", &(typing,)),
     );
 }
 

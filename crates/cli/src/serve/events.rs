@@ -3,7 +3,7 @@
 //! | event | data |
 //! |---|---|
 //! | `tick` | JSON counts, every `--tick` seconds: `{"n":1,"uptime_s":5,"sockets":2,"rooms":1,"messages":7,"sse":1,"ws":0}` |
-//! | `activity` | what happens in the chat, as text: `alice joined lobby`, `alice wrote in lobby (7 messages)`, `alice disconnected (transport close)` |
+//! | `activity` | what happens in the chat, as text: `alice connected`, `alice joined lobby (2 members)`, `alice wrote in lobby (7 messages)`, `alice is now bob`, `alice left lobby`, `alice disconnected (transport close)`, `alice reconnected (recovered: lobby)` |
 //!
 //! Every event has the channel's id, `1`, `2`, `3`, … in the order sent;
 //! a client that reconnects with `Last-Event-ID` gets the events after
