@@ -36,7 +36,7 @@ async function outputs() {
   const readable = await build({
     ...common,
     outfile: join(dist, "socket.io.js"),
-    banner: { js: "// tether socket.io client (Socket.IO v5, Engine.IO v4): the global `io`. MIT." },
+    banner: { js: "// tether socket.io client (Socket.IO v5, Engine.IO v4): the global `io`. MIT OR Apache-2.0." },
   });
   files["socket.io.js"] = readable.outputFiles[0].contents;
   const min = await build({

@@ -1,4 +1,4 @@
-// tether socket.io client (Socket.IO v5, Engine.IO v4): the global `io`. MIT.
+// tether socket.io client (Socket.IO v5, Engine.IO v4): the global `io`. MIT OR Apache-2.0.
 (() => {
   // src/emitter.js
   var Emitter = class {
