@@ -67,6 +67,9 @@ async fn start(config: SocketIoConfig) -> App {
                 assert!(socket.rooms().len() == 1, "only its own room is left");
                 r.lock().unwrap().push(reason);
             });
+            socket.on("drop_me", |socket, _event| async move {
+                socket.close_transport();
+            });
             socket.on("victim", |socket, _event| async move {
                 socket.join("victims");
             });
@@ -243,6 +246,19 @@ async fn ignored_and_refused_without_closing() {
         ]
     );
     assert_eq!(app.sessions_left().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_transport_sends_no_disconnect() {
+    let app = start(short()).await;
+    let mut ws = open(app.port).await;
+    connect(&mut ws).await;
+    send(&mut ws, r#"42["drop_me"]"#).await;
+    // The session closes with no DISCONNECT packet first.
+    while let Some(m) = recv(&mut ws).await {
+        assert!(!m.starts_with("41"), "got a DISCONNECT: {m}");
+    }
+    assert_eq!(app.reasons(1).await, [DisconnectReason::ForcedClose]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

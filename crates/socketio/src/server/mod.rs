@@ -476,6 +476,12 @@ impl SocketIo {
 
     /// A tower layer that routes the server's path to it and everything
     /// else to the inner service.
+    ///
+    /// The server learns a client's address ([`Handshake::address`]) from
+    /// a `SocketAddr` in the request's extensions, as [`SocketIo::serve`]
+    /// puts it there. Behind axum, add it from `ConnectInfo` (serve with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` and a
+    /// `map_request` that inserts it, as the `axum` example does).
     pub fn layer(&self) -> SocketIoLayer {
         SocketIoLayer { io: self.clone() }
     }

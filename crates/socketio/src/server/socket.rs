@@ -330,6 +330,14 @@ impl Socket {
         self.disconnect_with(DisconnectReason::ServerNamespaceDisconnect, false);
     }
 
+    /// Closes the client's Engine.IO session without a DISCONNECT, as the
+    /// reference's `socket.conn.close()`: the client sees its transport
+    /// close and reconnects (recovering its state, with recovery on); the
+    /// sockets of all its namespaces disconnect with `forced close`.
+    pub fn close_transport(&self) {
+        self.inner.client.engine.close();
+    }
+
     /// Disconnects every namespace of the client and closes its Engine.IO
     /// session (the reference's `disconnect(true)`).
     pub fn disconnect_and_close(&self) {
