@@ -50,6 +50,13 @@ pub(crate) struct Args {
     #[arg(long = "protocol", value_name = "NAME", help_heading = "WebSocket")]
     pub(crate) protocols: Vec<String>,
 
+    /// WebSocket: after the end of stdin, wait for the answers before
+    /// closing: until as many messages have arrived as lines were sent, or
+    /// nothing has arrived for this long (at most --close-timeout in all);
+    /// 0 closes at once.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = parse_secs_or_zero, help_heading = "WebSocket")]
+    pub(crate) linger: f64,
+
     /// WebSocket: a header to add to the handshake request, as
     /// "Name: value"; repeatable.
     #[arg(
@@ -94,8 +101,9 @@ WebSocket (ws://, wss://):
   Each line of stdin is sent as one text message (--binary: binary). Each
   message received is printed on its own line: text as it is, binary as
   base64 (or --binary-format hex) after --binary-prefix. Pings are answered.
-  At the end of stdin (or Ctrl-C) a Close 1000 is sent; messages still
-  arriving are printed until the server's Close, then tether exits 0. If
+  At the end of stdin, tether waits for the answers (see --linger), then
+  sends a Close 1000 (at once on Ctrl-C); messages still arriving are
+  printed until the server's Close, then tether exits 0. If
   the server closes first, its close code and reason are printed on stderr;
   the exit status is 0 for 1000, 1001 or no code, 1 otherwise.
 
@@ -142,6 +150,18 @@ fn parse_secs(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
         _ => Err("expected a number of seconds above 0 (at most 86400)".to_owned()),
     }
+}
+
+fn parse_secs_or_zero(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err("expected a number of seconds from 0 to 86400".to_owned()),
+    }
+}
+
+/// Seconds as a duration (validated by [`parse_secs_or_zero`]).
+fn secs_or_zero(v: f64) -> Duration {
+    Duration::from_secs_f64(v)
 }
 
 /// Seconds as a duration (validated by [`parse_secs`]).

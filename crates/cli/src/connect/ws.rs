@@ -6,7 +6,9 @@ use tether_ws::handshake::client::ClientRequest;
 use tether_ws::http::{HeaderName, HeaderValue};
 use tether_ws::{CloseCode, CloseFrame, Message, WebSocketConfig};
 
-use super::{print_line, secs, stdin_lines, Args, BinaryFormat};
+use tokio::time::Instant;
+
+use super::{print_line, secs, secs_or_zero, stdin_lines, Args, BinaryFormat};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -38,11 +40,18 @@ pub(super) async fn run(args: Args) -> Result<(), Error> {
     let mut lines = stdin_lines();
     let mut close_sent = false;
     let mut peer_close: Option<Option<CloseFrame>> = None;
+    // Data messages sent and received, for the wait after stdin's end.
+    let (mut sent, mut received) = (0u64, 0u64);
+    let linger = secs_or_zero(args.linger);
+    // After the end of stdin: when to close if nothing more arrives, and
+    // the latest that can be.
+    let mut lingering: Option<(Instant, Instant)> = None;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
+        let quiet_until = lingering.map(|(quiet, _)| quiet);
         tokio::select! {
-            line = lines.recv(), if !close_sent => {
+            line = lines.recv(), if !close_sent && lingering.is_none() => {
                 let message = match line {
                     Some(line) if args.binary => Message::binary(line),
                     Some(line) => match String::from_utf8(line) {
@@ -52,25 +61,55 @@ pub(super) async fn run(args: Args) -> Result<(), Error> {
                             continue;
                         }
                     },
-                    None => normal_close(),
+                    None if linger.is_zero() || received >= sent => normal_close(),
+                    None => {
+                        let now = Instant::now();
+                        let cap = now + secs(args.close_timeout);
+                        lingering = Some(((now + linger).min(cap), cap));
+                        continue;
+                    }
                 };
                 close_sent = matches!(message, Message::Close(_));
+                if !close_sent {
+                    sent += 1;
+                }
                 if let Err(e) = ws.send(message).await {
                     return Err(format!("send: {e}").into());
                 }
+            }
+            _ = tokio::time::sleep_until(quiet_until.unwrap_or_else(Instant::now)), if quiet_until.is_some() && !close_sent => {
+                close_sent = true;
+                ws.send(normal_close()).await.map_err(|e| format!("send: {e}"))?;
             }
             _ = &mut ctrl_c, if !close_sent => {
                 close_sent = true;
                 ws.send(normal_close()).await.map_err(|e| format!("send: {e}"))?;
             }
             message = ws.next() => match message {
-                Some(Ok(Message::Text(text))) => print_line(&text)?,
-                Some(Ok(Message::Binary(data))) => {
-                    let shown = match args.binary_format {
-                        BinaryFormat::Base64 => base64::engine::general_purpose::STANDARD.encode(&data),
-                        BinaryFormat::Hex => hex(&data),
-                    };
-                    print_line(&format!("{}{shown}", args.binary_prefix))?;
+                Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
+                    match m {
+                        Message::Text(text) => print_line(&text)?,
+                        Message::Binary(data) => {
+                            let shown = match args.binary_format {
+                                BinaryFormat::Base64 => base64::engine::general_purpose::STANDARD.encode(&data),
+                                BinaryFormat::Hex => hex(&data),
+                            };
+                            print_line(&format!("{}{shown}", args.binary_prefix))?;
+                        }
+                        _ => {}
+                    }
+                    received += 1;
+                    if let Some((_, cap)) = lingering {
+                        if close_sent {
+                            continue;
+                        }
+                        if received >= sent {
+                            close_sent = true;
+                            ws.send(normal_close()).await.map_err(|e| format!("send: {e}"))?;
+                        } else {
+                            lingering = Some(((Instant::now() + linger).min(cap), cap));
+                        }
+                    }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(frame))) => {
