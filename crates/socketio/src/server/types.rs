@@ -13,7 +13,7 @@ use serde::Serialize;
 pub struct Sid([u8; 20]);
 
 /// Hashes 16 of the id's random characters as two words: the server's own
-/// maps of ids use [`SidHasher`], which takes them as they are (the ids
+/// maps of ids use a hasher that takes them as they are (the ids
 /// are random, made here, so no client can choose colliding ones).
 impl std::hash::Hash for Sid {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
