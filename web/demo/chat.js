@@ -299,8 +299,15 @@
     });
     socket.on("presence", (p) => {
       if (!rooms.has(p.room)) return;
-      room(p.room).members = p.members;
-      if (p.room === current) renderOnline();
+      const r = room(p.room);
+      r.members = p.members;
+      // Someone who left is typing no more.
+      const here = new Set(p.members.map((m) => m.id));
+      for (const id of r.typing.keys()) if (!here.has(id)) r.typing.delete(id);
+      if (p.room === current) {
+        renderOnline();
+        renderTyping();
+      }
     });
     socket.on("typing", (t) => {
       if (!rooms.has(t.room)) return;

@@ -68,6 +68,13 @@ struct App {
     echo: echo::Echo,
 }
 
+/// Serves until the listener fails, Ctrl-C or SIGTERM (then the Socket.IO
+/// sessions are closed, bounded by their close timeout).
+///
+/// # Errors
+///
+/// The address cannot be bound, stdout cannot be written, the listener
+/// failed.
 pub(crate) async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

@@ -155,7 +155,11 @@ async fn events_tick_with_increasing_ids_and_resume_from_last_event_id() {
     assert_eq!(seen[2], seen[1] + 1, "{seen:?}");
     drop(first);
     server
-        .wait_log(&["sse subscriber disconnected", "id=1"])
+        .wait_log(&[
+            "sse subscriber disconnected",
+            "id=1",
+            "the client went away",
+        ])
         .await;
 
     // Resumed after the second: the third comes again, then the next.
@@ -354,7 +358,7 @@ async fn socketio_chat_and_recovery_after_a_dropped_connection() {
         .wait_log(&[
             "socket.io connected",
             &format!("id={}", alice.sid),
-            "ns=\"/\"",
+            "namespace=\"/\"",
             "nick=\"alice\"",
         ])
         .await;

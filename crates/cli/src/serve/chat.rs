@@ -49,8 +49,9 @@ const MAX_TEXT: usize = 1000;
 /// At most this many rooms per socket.
 const MAX_ROOMS_PER_SOCKET: usize = 16;
 /// At most this many rooms have a history; the one written to longest ago
-/// goes when another is needed.
-const MAX_HISTORIES: usize = 1000;
+/// goes when another is needed. With `--history 50` and the longest
+/// messages that bounds the histories to about 256 × 50 × 4 KB.
+const MAX_HISTORIES: usize = 256;
 /// The prefix of the Socket.IO rooms of the chat's rooms.
 const ROOM_PREFIX: &str = "room:";
 
@@ -132,6 +133,7 @@ pub(crate) struct Chat {
     histories: Mutex<Histories>,
 }
 
+/// Milliseconds since the Unix epoch.
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -206,10 +208,12 @@ fn sent(what: &str, result: Result<(), EmitError>) {
     }
 }
 
+/// Answers `event`'s ack with `{"ok":false,"error":error}`.
 fn refuse(event: &Event, error: &str) {
     sent("ack", event.ack(&(json!({ "ok": false, "error": error }),)));
 }
 
+/// The socket's nickname.
 fn nick_of(socket: &Socket) -> Arc<str> {
     socket
         .extensions()
@@ -231,7 +235,9 @@ impl Chat {
     /// The chat on `io`'s main namespace, reporting to `events`, keeping
     /// `history_len` messages per room.
     pub(crate) fn install(io: &SocketIo, events: Events, history_len: usize) -> Arc<Chat> {
-        let ns = io.ns("/", |_socket| async {});
+        // The main namespace exists from the start; its handler is set
+        // below.
+        let ns = io.of("/").unwrap_or_else(|| io.ns("/", |_socket| async {}));
         let chat = Arc::new(Chat {
             ns,
             events,
@@ -276,7 +282,7 @@ impl Chat {
         }
         info!(
             id = %socket.id(),
-            ns = socket.namespace(),
+            namespace = socket.namespace(),
             transport = %socket.transport(),
             peer = ?socket.handshake().address(),
             recovered = socket.recovered(),
@@ -319,7 +325,7 @@ impl Chat {
             let nick = nick_of(&socket);
             info!(
                 id = %socket.id(),
-                ns = socket.namespace(),
+                namespace = socket.namespace(),
                 nick = &*nick,
                 reason = %reason,
                 "socket.io disconnected"
@@ -453,6 +459,7 @@ impl Chat {
         sent("chat", target.emit("chat", &(message,)));
     }
 
+    /// `nick`: renames the socket.
     async fn on_nick(&self, socket: Socket, event: Event) {
         let Ok((asked,)) = event.args::<(String,)>() else {
             return refuse(&event, "nick takes a name");
@@ -475,6 +482,7 @@ impl Chat {
         self.events.activity(format!("{old} is now {nick}"));
     }
 
+    /// `join`: joins a room, answers with its members and history.
     async fn on_join(&self, socket: Socket, event: Event) {
         let Ok((asked,)) = event.args::<(String,)>() else {
             return refuse(&event, "join takes a room name");
@@ -514,6 +522,7 @@ impl Chat {
         }
     }
 
+    /// `leave`: leaves a room.
     async fn on_leave(&self, socket: Socket, event: Event) {
         let Ok((asked,)) = event.args::<(String,)>() else {
             return refuse(&event, "leave takes a room name");
@@ -533,6 +542,7 @@ impl Chat {
         }
     }
 
+    /// `chat`: a message to a room the socket is in.
     fn on_chat(&self, socket: &Socket, event: &Event) {
         let Ok((room, text)) = event.args::<(String, String)>() else {
             return refuse(event, "chat takes a room and a text");
@@ -564,6 +574,7 @@ impl Chat {
     }
 }
 
+/// `typing`: relayed to the others in the room.
 fn on_typing(socket: &Socket, event: &Event) {
     let Ok((room, typing)) = event.args::<(String, bool)>() else {
         return;

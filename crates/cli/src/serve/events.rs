@@ -96,6 +96,7 @@ pub(crate) async fn handle(
         peer,
         since: Instant::now(),
         writes: 0,
+        ended: false,
     });
     (
         [
@@ -115,6 +116,8 @@ struct Subscriber {
     peer: SocketAddr,
     since: Instant,
     writes: u64,
+    /// Whether the stream ended (rather than the client going away).
+    ended: bool,
 }
 
 impl Stream for Subscriber {
@@ -122,8 +125,10 @@ impl Stream for Subscriber {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let next = self.stream.as_mut().poll_next(cx);
-        if let Poll::Ready(Some(_)) = next {
-            self.writes += 1;
+        match next {
+            Poll::Ready(Some(_)) => self.writes += 1,
+            Poll::Ready(None) => self.ended = true,
+            Poll::Pending => {}
         }
         next
     }
@@ -136,6 +141,11 @@ impl Drop for Subscriber {
             peer = %self.peer,
             writes = self.writes,
             seconds = self.since.elapsed().as_secs(),
+            reason = if self.ended {
+                "the stream ended"
+            } else {
+                "the client went away"
+            },
             "sse subscriber disconnected"
         );
     }
