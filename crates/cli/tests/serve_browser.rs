@@ -654,6 +654,70 @@ async fn two_pages_chat_see_each_other_and_recover_missed_messages() {
     )
     .await;
 
+    // The server restarts on the same port: nothing to recover, so the
+    // pages start new sessions, join their rooms again with their
+    // nicknames, and keep what they showed.
+    server
+        .wait_log(&["socket.io connected", "recovered=true", "nick=\"alice\""])
+        .await;
+    server
+        .wait_log(&["socket.io disconnected", "nick=\"alice\"", "reason="])
+        .await;
+    server.wait_log(&["sse subscriber connected"]).await;
+    server.wait_log(&["websocket connected"]).await;
+    let port = server.port;
+    let mut connects = Vec::new();
+    for page in [&alice, &bob] {
+        connects.push(cdp.eval(page, "tetherDemo.stats.connects").await);
+    }
+    drop(server);
+    for page in [&alice, &bob] {
+        cdp.wait(
+            page,
+            "offline when the server went",
+            "document.getElementById('status').dataset.state !== 'connected'",
+        )
+        .await;
+    }
+    let server = Server::start_on(port, &["--tick", "0.5"]);
+    for (page, before) in [&alice, &bob].into_iter().zip(&connects) {
+        cdp.wait(
+            page,
+            "a new session after the restart",
+            &format!(
+                "tetherDemo.socket.connected && !tetherDemo.socket.recovered \
+                 && tetherDemo.stats.connects > {before} && tetherDemo.current === 'rust'"
+            ),
+        )
+        .await;
+    }
+    assert_ne!(cdp.eval(&alice, "tetherDemo.socket.id").await, id);
+    cdp.wait(
+        &alice,
+        "both online in #rust again",
+        &format!("{ONLINE} === 'alice (you),bob'"),
+    )
+    .await;
+    cdp.wait(
+        &bob,
+        "both online in #rust again",
+        &format!("{ONLINE} === 'alice,bob (you)'"),
+    )
+    .await;
+    cdp.fill(&bob, "message-input", "after the restart", Some("send"))
+        .await;
+    cdp.wait(
+        &alice,
+        "a message after the restart, the old ones kept",
+        &format!(
+            "{LOG}.filter(l => !l.startsWith('* ')).join('|').endsWith(\
+             'bob: missed 3|alice: back again|bob: after the restart')"
+        ),
+    )
+    .await;
+    assert_eq!(cdp.eval(&alice, "tetherDemo.stats.recoveries").await, 2);
+    assert_eq!(cdp.eval(&alice, "tetherDemo.stats.duplicates").await, 0);
+
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve_browser");
     std::fs::create_dir_all(&dir).unwrap();
     for page in [&alice, &bob] {
@@ -676,14 +740,6 @@ async fn two_pages_chat_see_each_other_and_recover_missed_messages() {
     }
 
     assert!(cdp.exceptions.is_empty(), "{:?}", cdp.exceptions);
-    server
-        .wait_log(&["socket.io connected", "recovered=true", "nick=\"alice\""])
-        .await;
-    server
-        .wait_log(&["socket.io disconnected", "nick=\"alice\"", "reason="])
-        .await;
-    server.wait_log(&["sse subscriber connected"]).await;
-    server.wait_log(&["websocket connected"]).await;
 
     // Closed politely, then killed and its profile removed anyway.
     cdp.send(None, "Browser.close", json!({})).await;

@@ -27,8 +27,13 @@ pub(crate) struct Server {
 impl Server {
     /// Starts it and waits (at most 30 s) for its `listening` line.
     pub(crate) fn start(args: &[&str]) -> Server {
+        Server::start_on(0, args)
+    }
+
+    /// As [`Server::start`], on `port` (0: a free one).
+    pub(crate) fn start_on(port: u16, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tether"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
