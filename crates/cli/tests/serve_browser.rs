@@ -715,6 +715,9 @@ async fn two_pages_chat_see_each_other_and_recover_missed_messages() {
         ),
     )
     .await;
+    server
+        .wait_log(&["socket.io connected", "recovered=false", "nick=\"alice\""])
+        .await;
     assert_eq!(cdp.eval(&alice, "tetherDemo.stats.recoveries").await, 2);
     assert_eq!(cdp.eval(&alice, "tetherDemo.stats.duplicates").await, 0);
 
