@@ -540,3 +540,33 @@ async fn socketio_chat_and_recovery_after_a_dropped_connection() {
         assert!(said.iter().any(|s| s == w), "{w:?} not in {said:#?}");
     }
 }
+
+#[tokio::test]
+async fn no_recovery_past_the_recovery_window() {
+    let server = Server::start(&["--tick", "0", "--recovery-window", "0"]);
+    let mut alice = Sio::connect(server.port, json!({ "nick": "alice" })).await;
+    alice.call(json!(["join", "lobby"])).await;
+    alice.event("presence").await;
+    let (sid, pid) = (alice.sid.clone(), alice.pid.clone().unwrap());
+    let offset = alice.offset.clone().unwrap();
+    drop(alice);
+    server
+        .wait_log(&["socket.io disconnected", &format!("id={sid}")])
+        .await;
+    let mut again = Sio::connect(
+        server.port,
+        json!({ "nick": "alice", "pid": pid, "offset": offset }),
+    )
+    .await;
+    assert_ne!(again.sid, sid, "a new session");
+    server
+        .wait_log(&[
+            "socket.io connected",
+            &format!("id={}", again.sid),
+            "recovered=false",
+        ])
+        .await;
+    // Not in the lobby any more: a new session starts in no room.
+    let refused = again.call(json!(["chat", "lobby", "hi"])).await;
+    assert_eq!(refused["error"], "join the room first");
+}
