@@ -169,8 +169,11 @@
 
   // An emit with an ack, as a promise: rejects on `{ok:false}` or no
   // answer in time.
+  // Offline, it fails at once rather than queue (a queued emit that went
+  // out after its timeout would be sent twice by a user who retries).
   const request = (event, ...args) =>
     new Promise((resolve, reject) => {
+      if (!socket || !socket.connected) return reject(new Error(`offline: ${event} not sent`));
       let done = false;
       const timer = setTimeout(() => {
         if (done) return;
