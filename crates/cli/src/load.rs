@@ -58,7 +58,8 @@ pub(crate) struct Args {
     pub(crate) max_messages: u64,
 
     /// Seconds an answer (echo, ack, delivery) may take; past it the
-    /// connection counts a timeout and stops.
+    /// connection counts a timeout and stops. Also the bound on opening
+    /// each connection.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
     pub(crate) timeout: f64,
 
@@ -215,7 +216,10 @@ pub(crate) async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let outcome = match kind {
         Kind::Echo => {
-            let mut sockets = ws_echo::connect(&args.url, connections, &counters).await;
+            let mut config = tether_ws::WebSocketConfig::default();
+            config.handshake = config.handshake.with_timeout(plan.reply_timeout);
+            let mut sockets =
+                ws_echo::connect_with_config(&args.url, connections, config, &counters).await;
             let outcome = sockets.run(&plan, &counters).await;
             sockets.close(Duration::from_secs(2)).await;
             outcome
@@ -279,7 +283,7 @@ impl Progress {
         };
         let millis = u64::try_from(plan.duration.as_millis()).unwrap_or(u64::MAX);
         let bar = ProgressBar::with_draw_target(Some(millis), target);
-        let style = ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
+        let style = ProgressStyle::with_template("{spinner} [{bar:20}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         bar.set_style(style);
@@ -291,6 +295,9 @@ impl Progress {
         };
         let task = tokio::spawn(async move {
             let mut started: Option<tokio::time::Instant> = None;
+            // The last second of (time, received), for the current rate.
+            let mut recent: std::collections::VecDeque<(tokio::time::Instant, u64)> =
+                std::collections::VecDeque::with_capacity(11);
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             // Bounded by the run: the task is aborted when it ends.
             loop {
@@ -298,23 +305,30 @@ impl Progress {
                 let connected = Counters::get(&counters.connected);
                 let errors = Counters::get(&counters.errors);
                 if !counters.is_started() {
-                    shown.set_message(format!(
-                        "connecting {connected}/{expected}, {errors} errors"
-                    ));
+                    shown.set_message(format!("connecting {connected}/{expected}  err {errors}"));
                     shown.tick();
                     continue;
                 }
-                let since = *started.get_or_insert_with(tokio::time::Instant::now);
+                let now = tokio::time::Instant::now();
+                let since = *started.get_or_insert(now);
                 let elapsed = since.elapsed();
                 shown.set_position(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
                 let received = Counters::get(&counters.received);
-                let secs = elapsed.as_secs_f64().max(0.001);
+                recent.push_back((now, received));
+                if recent.len() > 11 {
+                    recent.pop_front();
+                }
+                let rate = match recent.front() {
+                    Some(&(then, before)) if now > then => {
+                        (received - before) as f64 / (now - then).as_secs_f64()
+                    }
+                    _ => 0.0,
+                };
                 shown.set_message(format!(
-                    "{:.1} s  sent {}  received {} ({:.0}/s)  errors {errors}",
+                    "{:.1}s sent {} recv {} {rate:.0}/s err {errors}",
                     elapsed.as_secs_f64(),
                     Counters::get(&counters.sent),
                     received,
-                    received as f64 / secs
                 ));
             }
         });

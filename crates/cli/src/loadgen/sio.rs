@@ -515,9 +515,11 @@ async fn run_broadcast(
         // At a rate: wait for the next tick. Either way, keep reading the
         // sender's socket (pings).
         let target_count = report.sent * n;
-        let wait_until = tokio::time::Instant::from_std(
-            (Instant::now() + plan.reply_timeout).min(deadline.max(Instant::now())),
-        );
+        // At a rate, only the deadline; closed, also the reply timeout.
+        let wait_until = tokio::time::Instant::from_std(match ticker {
+            Some(_) => deadline,
+            None => (Instant::now() + plan.reply_timeout).min(deadline),
+        });
         loop {
             tokio::select! {
                 biased;
@@ -535,15 +537,9 @@ async fn run_broadcast(
                     break;
                 }
                 _ = async { ticker.as_mut().map(|t| t.tick()).expect("a ticker").await }, if ticker.is_some() => break,
-                _ = tokio::time::sleep_until(wait_until) => {
-                    if Instant::now() >= deadline {
-                        break 'send;
-                    }
-                    if ticker.is_none() {
-                        // Deliveries stalled past the reply timeout.
-                        break 'send;
-                    }
-                }
+                // The deadline, or (closed loop) deliveries stalled past
+                // the reply timeout: stop sending.
+                _ = tokio::time::sleep_until(wait_until) => break 'send,
             }
         }
         let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
