@@ -67,6 +67,11 @@ async fn start(config: SocketIoConfig) -> App {
                 assert!(socket.rooms().len() == 1, "only its own room is left");
                 r.lock().unwrap().push(reason);
             });
+            socket.on("bare", |socket, event| async move {
+                // Not sequences: each is the single argument.
+                socket.emit("bare", &"text").unwrap();
+                event.ack(&serde_json::json!({"a": 1})).unwrap();
+            });
             socket.on("drop_me", |socket, _event| async move {
                 socket.close_transport();
             });
@@ -246,6 +251,16 @@ async fn ignored_and_refused_without_closing() {
         ]
     );
     assert_eq!(app.sessions_left().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_that_is_not_a_sequence_is_the_single_argument() {
+    let app = start(short()).await;
+    let mut ws = open(app.port).await;
+    connect(&mut ws).await;
+    send(&mut ws, r#"425["bare"]"#).await;
+    assert_eq!(recv(&mut ws).await.as_deref(), Some(r#"42["bare","text"]"#));
+    assert_eq!(recv(&mut ws).await.as_deref(), Some(r#"435[{"a":1}]"#));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,41 @@ use super::{AckError, EmitError, Sid};
 use crate::Packet;
 use tether_engineio::MessageData;
 
+/// The EVENT packet of an emit: `args` is the argument list when it
+/// serializes to a sequence (a tuple, a `Vec`, an array; `()` for none),
+/// and the single argument otherwise (a struct, a map, a string, a
+/// number, bytes), as Node's `emit(event, value)` takes one value.
+pub(crate) fn event_packet<A: Serialize + ?Sized>(
+    namespace: crate::Utf8Bytes,
+    event: &str,
+    args: &A,
+    ack: Option<u64>,
+) -> Result<Packet, crate::Error> {
+    let build = |ns: crate::Utf8Bytes| match ack {
+        Some(id) => Packet::event_with_ack(ns, event, args, id),
+        None => Packet::event(ns, event, args),
+    };
+    match build(namespace.clone()) {
+        Err(crate::Error::OutgoingInvalidPayload { .. }) => match ack {
+            Some(id) => Packet::event_with_ack(namespace, event, &(args,), id),
+            None => Packet::event(namespace, event, &(args,)),
+        },
+        built => built,
+    }
+}
+
+/// The ACK packet answering `id`: `args` as in [`event_packet`].
+pub(crate) fn ack_packet<A: Serialize + ?Sized>(
+    namespace: crate::Utf8Bytes,
+    id: u64,
+    args: &A,
+) -> Result<Packet, crate::Error> {
+    match Packet::ack(namespace.clone(), id, args) {
+        Err(crate::Error::OutgoingInvalidPayload { .. }) => Packet::ack(namespace, id, &(args,)),
+        built => built,
+    }
+}
+
 /// Emits to one socket, with flags: an ack timeout, volatile, compress.
 #[derive(Clone, Debug)]
 pub struct SocketOperator {
@@ -64,7 +99,7 @@ impl SocketOperator {
             return Err(EmitError::Disconnected);
         }
         let ns = &self.socket.inner.ns;
-        let packet = Packet::event(ns.name.clone(), event, args)?;
+        let packet = event_packet(ns.name.clone(), event, args, None)?;
         if ns.recovery.is_some() && !self.volatile {
             // Through the adapter, so the event is kept with an offset.
             let mut opts = BroadcastOptions::new();
@@ -95,7 +130,7 @@ impl SocketOperator {
         let ns = &socket.inner.ns;
         let timeout = self.timeout.unwrap_or(ns.ack_timeout);
         let id = ns.next_ack_id();
-        let start = Packet::event_with_ack(ns.name.clone(), event, args, id)
+        let start = event_packet(ns.name.clone(), event, args, Some(id))
             .map_err(|e| AckError::Emit(EmitError::Encode(e)))
             .and_then(|packet| {
                 if !socket.connected() {
@@ -231,7 +266,7 @@ impl BroadcastOperator {
     ///
     /// [`EmitError::Encode`].
     pub fn emit<A: Serialize + ?Sized>(&self, event: &str, args: &A) -> Result<(), EmitError> {
-        let packet = Packet::event(self.ns.name.clone(), event, args)?;
+        let packet = event_packet(self.ns.name.clone(), event, args, None)?;
         self.ns.adapter.broadcast(packet, &self.opts);
         Ok(())
     }
@@ -252,7 +287,7 @@ impl BroadcastOperator {
     ) -> impl Future<Output = Result<Vec<(Sid, T)>, BroadcastAckError<T>>> + Send + 'static {
         let timeout = self.timeout.unwrap_or(self.ns.ack_timeout);
         let id = self.ns.next_ack_id();
-        let started = Packet::event_with_ack(self.ns.name.clone(), event, args, id).map(|packet| {
+        let started = event_packet(self.ns.name.clone(), event, args, Some(id)).map(|packet| {
             self.ns
                 .adapter
                 .broadcast_with_ack(packet, &self.opts, timeout)
@@ -335,7 +370,8 @@ impl BroadcastOperator {
         event: &str,
         args: &A,
     ) -> Result<Vec<T>, BroadcastAckError<T>> {
-        let packet = Packet::event(self.ns.name.clone(), event, args).map_err(EmitError::Encode)?;
+        let packet =
+            event_packet(self.ns.name.clone(), event, args, None).map_err(EmitError::Encode)?;
         let replies = self.ns.adapter.server_side_emit(packet, self.timeout).await;
         let mut out = Vec::with_capacity(replies.replies.len());
         for (_, packet) in replies.replies {

@@ -228,8 +228,10 @@ impl Socket {
         }
     }
 
-    /// Emits `event` with `args` (a tuple, a `Vec`, `()`) to this socket.
-    /// Byte strings anywhere in `args` go as binary attachments.
+    /// Emits `event` with `args` to this socket: a sequence (a tuple, a
+    /// `Vec`, an array; `()` for none) is the argument list, any other
+    /// value the single argument (`&json!({..})`, a struct). Byte strings
+    /// anywhere in `args` go as binary attachments.
     ///
     /// # Errors
     ///
@@ -557,8 +559,10 @@ impl Event {
         self.inner.packet.ack_id().is_some()
     }
 
-    /// Answers the client's acknowledgement with `args`, once (later calls
-    /// and events without an ack request do nothing).
+    /// Answers the client's acknowledgement with `args` (a sequence is the
+    /// argument list, any other value the single argument, as for
+    /// [`Socket::emit`]), once (later calls and events without an ack
+    /// request do nothing).
     ///
     /// # Errors
     ///
@@ -570,7 +574,7 @@ impl Event {
         if self.inner.acked.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let packet = Packet::ack(self.socket.inner.ns.name.clone(), id, args)?;
+        let packet = super::operators::ack_packet(self.socket.inner.ns.name.clone(), id, args)?;
         if packet.attachments().is_empty() {
             return self
                 .socket
