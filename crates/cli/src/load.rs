@@ -18,8 +18,9 @@ pub(crate) enum Mode {
     /// for an ack, and times it until the ack.
     Ack,
     /// The connections join ROOM (JOIN_EVENT, acked); one more connection
-    /// emits EVENT [ROOM, DATA]; the server is to send EVENT with DATA to
-    /// the room; each delivery is timed from its emit.
+    /// (joined too) emits EVENT [ROOM, DATA]; the server is to send EVENT
+    /// with DATA to the room; each delivery to the connections is timed
+    /// from its emit.
     Broadcast,
 }
 
@@ -122,7 +123,8 @@ server; each echo must have the same length.
 Socket.IO (http://, https://), over the Engine.IO WebSocket transport:
   --mode ack        EVENT (default echo) with one string argument, acked.
   --mode broadcast  receivers emit JOIN_EVENT [ROOM] (acked); the sender
-                    emits EVENT (default chat) [ROOM, DATA], DATA a string
+                    (joined too, its deliveries not counted) emits EVENT
+                    (default chat) [ROOM, DATA], DATA a string
                     of --size bytes starting tl:SEQ:NANOS:, which the server
                     must pass to the room in an EVENT event (as tether
                     serve's chat and tether-socketio's chat_server example

@@ -4,7 +4,7 @@
 
 mod client_support;
 
-use client_support::{node_sio, run, tether_sio, Output};
+use client_support::{node_sio, run, tether_serve, tether_sio, Output};
 use serde_json::Value;
 
 fn summary(out: &Output) -> Value {
@@ -173,4 +173,41 @@ async fn broadcast_that_never_arrives_is_lost() {
     assert!(sent > 0, "{s}");
     assert_eq!(s["received"], 0, "{s}");
     assert_eq!(s["errors"]["by_kind"]["lost"]["count"], sent * 2, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_tether_serve_chat_and_echo() {
+    let serve = tether_serve().await;
+    // The chat lets only members talk to a room: the sender joins too.
+    let url = format!("http://127.0.0.1:{}", serve.port);
+    let out = run(
+        &[
+            "load",
+            &url,
+            "--mode",
+            "broadcast",
+            "-c",
+            "3",
+            "-r",
+            "10",
+            "-d",
+            "1",
+            "--json",
+        ],
+        "",
+        60,
+    )
+    .await;
+    let s = summary(&out);
+    assert_eq!(s["errors"]["total"], 0, "{s}");
+    let sent = s["sent"].as_u64().unwrap();
+    assert!(sent > 0, "{s}");
+    assert_eq!(s["received"], sent * 3, "{s}");
+    check_latencies(&s);
+
+    let url = format!("ws://127.0.0.1:{}/ws", serve.port);
+    let out = run(&["load", &url, "-c", "2", "-d", "1", "--json"], "", 60).await;
+    let s = summary(&out);
+    assert_eq!(s["errors"]["total"], 0, "{s}");
+    assert_eq!(s["received"], s["sent"], "{s}");
 }

@@ -6,7 +6,8 @@
 //!   or at [`Plan::rate`].
 //! * [`Mode::Broadcast`]: the connections are receivers; each emits
 //!   [`SioTarget::join_event`] with `[room]` and waits for its ack. One
-//!   more connection, the sender, then emits [`SioTarget::event`] with
+//!   more connection, the sender (joined too; what it receives is not
+//!   counted), then emits [`SioTarget::event`] with
 //!   `[room, data]`, and the server is expected to emit an event of the
 //!   same name to the room with `data` among its arguments (as
 //!   tether-socketio's `chat_server` example does with `join` and `chat`).
@@ -466,10 +467,12 @@ async fn run_broadcast(
         plan.reply_timeout,
     )
     .await;
+    // The sender joins too (a server may let only members talk to a
+    // room); what it gets back is not counted.
     let sender = open_clients(
         target,
         1,
-        false,
+        true,
         counters,
         &mut outcome.errors,
         plan.reply_timeout,

@@ -109,6 +109,16 @@ pub(crate) async fn node_sio() -> Peer {
     spawn_peer(c, "PORT ").await
 }
 
+/// `tether serve` (the demo: a WebSocket echo at /ws, the Socket.IO chat
+/// with `join` and `chat` at /), on a free port.
+pub(crate) async fn tether_serve() -> Peer {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tether"));
+    c.args(["serve", "--addr", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn");
+    spawn_peer(c, "listening http://127.0.0.1:").await
+}
+
 /// What the in-process WebSocket echo server saw close each connection.
 pub(crate) type Closes = Arc<Mutex<Vec<Option<u16>>>>;
 
