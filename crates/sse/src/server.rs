@@ -80,6 +80,16 @@ pub struct ChannelConfig {
     ///
     /// Default: `None` (clients keep their own default, 3 s in browsers).
     pub retry: Option<Duration>,
+
+    /// The automatic id of the channel's first event; the next ones count
+    /// up from it.
+    ///
+    /// Default: 1. A server that restarts should start each process past
+    /// the ids the last one used (the Unix time in milliseconds, say): a
+    /// browser's `Last-Event-ID` from before the restart then matches
+    /// nothing, and the client gets the whole replay buffer instead of a
+    /// replay from an unrelated event that happens to have its id.
+    pub first_id: u64,
 }
 
 impl ChannelConfig {
@@ -113,6 +123,12 @@ impl ChannelConfig {
         self.retry = retry;
         self
     }
+
+    /// Sets [`ChannelConfig::first_id`].
+    pub fn with_first_id(mut self, id: u64) -> Self {
+        self.first_id = id;
+        self
+    }
 }
 
 impl Default for ChannelConfig {
@@ -122,6 +138,7 @@ impl Default for ChannelConfig {
             buffer: Self::DEFAULT_BUFFER,
             keep_alive: Some(Self::DEFAULT_KEEP_ALIVE),
             retry: None,
+            first_id: 1,
         }
     }
 }
@@ -135,7 +152,7 @@ impl Default for ChannelConfig {
 ///
 /// * [`send`](Channel::send) gives the event an id if it has none (the
 ///   channel's sequence number: `1`, `2`, `3`, …, counting every event
-///   sent), encodes it once, keeps it in the replay buffer (the oldest
+///   sent, or from [`ChannelConfig::first_id`]), encodes it once, keeps it in the replay buffer (the oldest
 ///   dropped beyond [`ChannelConfig::replay_capacity`]) and broadcasts it.
 /// * [`subscribe`](Channel::subscribe) starts a stream: first the events
 ///   after the client's last event ID, then the live ones. The replay
@@ -257,7 +274,10 @@ impl Channel {
         let id = match &event.id {
             Some(id) => id.clone(),
             None => {
-                let id = Utf8Bytes::from(seq.to_string());
+                let number = seq
+                    .saturating_sub(1)
+                    .saturating_add(self.shared.config.first_id);
+                let id = Utf8Bytes::from(number.to_string());
                 let event = Event {
                     id: Some(id.clone()),
                     ..event

@@ -29,6 +29,14 @@ use tracing::info;
 
 use super::App;
 
+/// The first event's id: the Unix time in milliseconds, so that each
+/// process's ids start past the last one's.
+fn first_id() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| u64::try_from(d.as_millis()).unwrap_or(1))
+}
+
 /// How many of the latest events are kept for `Last-Event-ID` resume.
 pub(crate) const REPLAY: usize = 512;
 
@@ -47,7 +55,11 @@ impl Events {
             channel: Channel::new(
                 ChannelConfig::default()
                     .with_replay_capacity(REPLAY)
-                    .with_retry(Some(Duration::from_secs(1))),
+                    .with_retry(Some(Duration::from_secs(1)))
+                    // Ids from this process's start time: a browser's
+                    // Last-Event-ID from before a restart matches nothing
+                    // here, so it gets the whole buffer.
+                    .with_first_id(first_id()),
             ),
             next_subscriber: Arc::new(AtomicU64::new(0)),
         }

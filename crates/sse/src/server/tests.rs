@@ -56,6 +56,25 @@ fn ids_are_assigned_or_kept() {
     assert_eq!(channel.replay_len(), 4);
 }
 
+#[test]
+fn automatic_ids_count_from_first_id() {
+    let channel = Channel::new(quiet().with_first_id(1_796_223_481_000));
+    assert_eq!(&*channel.send(Event::new("a")).unwrap(), "1796223481000");
+    assert_eq!(
+        &*channel.send(Event::new("b").with_id("own")).unwrap(),
+        "own"
+    );
+    assert_eq!(&*channel.send(Event::new("c")).unwrap(), "1796223481002");
+    // A Last-Event-ID from an earlier process (1, 2...) matches nothing:
+    // the whole buffer is replayed.
+    let mut stream = channel.subscribe(Some("2"));
+    let text = drain(&mut stream);
+    assert!(
+        text.contains("data: a") && text.contains("data: c"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn live_events_after_the_retry_preamble() {
     let channel = Channel::new(quiet().with_retry(Some(Duration::from_millis(250))));
