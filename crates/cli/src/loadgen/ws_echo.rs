@@ -35,7 +35,7 @@ pub struct EchoLoad {
 }
 
 /// Opens `connections` WebSocket connections to `url` (ws:// or wss://),
-/// [`CONNECT_BATCH`] at a time, with the default configuration; see
+/// 64 at a time, with the default configuration; see
 /// [`connect_with_config`].
 pub async fn connect(url: &str, connections: usize, counters: &Arc<Counters>) -> EchoLoad {
     connect_with_config(url, connections, WebSocketConfig::default(), counters).await
