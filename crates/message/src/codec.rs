@@ -89,6 +89,12 @@ pub struct MessageCodec {
     /// was checked there may change).
     probe: Utf8Validator,
     probed: usize,
+    /// permessage-deflate state, when in force (boxed: off the hot path and
+    /// one pointer when off).
+    #[cfg(feature = "deflate")]
+    deflate: Option<Box<crate::deflate::Deflate>>,
+    /// The next data message (or streamed message) goes out uncompressed.
+    uncompressed_next: bool,
 }
 
 /// With deferred validation, text still arriving is validated once this
@@ -147,7 +153,10 @@ impl MessageCodec {
 
     /// A codec for `role` with `config`.
     pub fn with_config(role: Role, config: MessageConfig) -> MessageCodec {
-        MessageCodec {
+        #[cfg(feature = "deflate")]
+        let deflate = config.deflate.clone();
+        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+        let mut codec = MessageCodec {
             frames: FrameCodec::with_config(role, config.frame.clone()),
             config,
             incoming: None,
@@ -158,7 +167,78 @@ impl MessageCodec {
             defer_validation: false,
             probe: Utf8Validator::new(),
             probed: 0,
+            #[cfg(feature = "deflate")]
+            deflate: None,
+            uncompressed_next: false,
+        };
+        #[cfg(feature = "deflate")]
+        codec.set_deflate(deflate);
+        codec
+    }
+
+    /// Puts permessage-deflate (RFC 7692) in force with `params`, as
+    /// negotiated by a handshake, or turns it off with `None`: RSV1 is
+    /// allowed (or no longer) in the frame layer, and what is sent and
+    /// received from now on is compressed per `params` and this codec's
+    /// role (a server compresses with the `server_*` parameters and
+    /// decompresses with the `client_*` ones; a client the opposite).
+    ///
+    /// Call it between messages (right after the handshake); the
+    /// compression contexts start empty.
+    #[cfg(feature = "deflate")]
+    pub fn set_deflate(&mut self, params: Option<crate::DeflateParams>) {
+        let role = self.frames.role();
+        let mut rsv = self.frames.config().allowed_rsv;
+        match &params {
+            Some(_) => rsv |= tether_frame::Rsv::RSV1,
+            None => rsv = tether_frame::Rsv::from_header_byte(rsv.bits() & !0x40),
         }
+        self.frames.set_allowed_rsv(rsv);
+        self.config.frame.allowed_rsv = rsv;
+        self.config.deflate = params.clone();
+        self.deflate = params.map(|p| Box::new(crate::deflate::Deflate::new(p, role)));
+    }
+
+    /// The permessage-deflate parameters in force, if any.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<&crate::DeflateParams> {
+        self.config.deflate.as_ref()
+    }
+
+    /// The per-message opt-out of compression: the next text or binary
+    /// message, whichever encode method sends it (`encode`,
+    /// [`encode_frames`](MessageCodec::encode_frames),
+    /// [`encode_into`](MessageCodec::encode_into),
+    /// [`encode_slice_into`](MessageCodec::encode_slice_into)), or the next
+    /// streamed message ([`Fragment::Start`]), is sent uncompressed (RSV1
+    /// clear), as for secret data that must not share a compression
+    /// context with attacker-chosen data. Control messages do not use it
+    /// up. Without permessage-deflate in force (or without the `deflate`
+    /// feature) messages are uncompressed anyway and this only has to be
+    /// used up.
+    pub fn next_uncompressed(&mut self) {
+        self.uncompressed_next = true;
+    }
+
+    /// Encodes `message` as `Encoder<Message>` does, uncompressed (see
+    /// [`next_uncompressed`](MessageCodec::next_uncompressed)).
+    ///
+    /// # Errors
+    ///
+    /// As the [`Encoder<Message>`](#impl-Encoder<Message>-for-MessageCodec)
+    /// impl.
+    pub fn encode_uncompressed(
+        &mut self,
+        message: Message,
+        dst: &mut BytesMut,
+    ) -> Result<(), Error> {
+        let data = !message.is_control();
+        self.uncompressed_next |= data;
+        let result = self.encode(message, dst);
+        if data {
+            self.uncompressed_next = false;
+        }
+        result
     }
 
     /// The configuration.

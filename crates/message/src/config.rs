@@ -33,6 +33,17 @@ pub struct MessageConfig {
     ///
     /// Default: `None` (one frame per message). Range: 1 to `usize::MAX`.
     pub fragment_size: Option<usize>,
+
+    /// permessage-deflate (RFC 7692): the parameters in force, or `None`
+    /// (no compression; a frame with RSV1 is then a protocol error, 1002).
+    ///
+    /// Default: `None`. With `Some`, the codec sets RSV1 as allowed in its
+    /// frame layer, compresses what it sends (above the threshold) and
+    /// decompresses messages that arrive with RSV1, from the start. Use
+    /// [`MessageCodec::set_deflate`](crate::MessageCodec::set_deflate) once
+    /// a handshake has negotiated it.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::DeflateParams>,
 }
 
 impl MessageConfig {
@@ -70,6 +81,13 @@ impl MessageConfig {
         self.fragment_size = size.map(|n| n.max(1));
         self
     }
+
+    /// Sets [`MessageConfig::deflate`].
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, deflate: Option<crate::DeflateParams>) -> Self {
+        self.deflate = deflate;
+        self
+    }
 }
 
 impl Default for MessageConfig {
@@ -79,6 +97,8 @@ impl Default for MessageConfig {
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             max_fragments: Self::DEFAULT_MAX_FRAGMENTS,
             fragment_size: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }

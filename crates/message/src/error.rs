@@ -71,6 +71,27 @@ pub enum Error {
     #[error("outgoing text ends inside a UTF-8 code point")]
     OutgoingIncompleteUtf8,
 
+    /// A control frame arrived with RSV1 set while permessage-deflate is in
+    /// force (RFC 7692 section 6.1: control frames are never compressed).
+    /// Close code 1002.
+    #[error("control frame with RSV1 set")]
+    CompressedControlFrame,
+
+    /// A continuation frame arrived with RSV1 set (RFC 7692 section 6.1:
+    /// RSV1 is set on the first frame of a compressed message only).
+    /// Close code 1002.
+    #[error("continuation frame with RSV1 set")]
+    CompressedContinuation,
+
+    /// The payload of a compressed message is not a valid DEFLATE stream
+    /// (RFC 7692 section 7.2.2), after `inflated` inflated bytes.
+    /// Close code 1007.
+    #[error("invalid DEFLATE data after {inflated} inflated bytes")]
+    InvalidCompressedData {
+        /// Bytes of the message inflated before the error.
+        inflated: u64,
+    },
+
     /// Caller error: a whole message was asked for while the message being
     /// received is handed out in chunks (finish reading its chunks first).
     #[error("a message is being received in chunks")]
@@ -93,7 +114,10 @@ impl Error {
             | Error::InvalidUtf8 { .. }
             | Error::IncompleteUtf8
             | Error::MessageTooBig { .. }
-            | Error::TooManyFragments { .. } => ErrorKind::Peer,
+            | Error::TooManyFragments { .. }
+            | Error::CompressedControlFrame
+            | Error::CompressedContinuation
+            | Error::InvalidCompressedData { .. } => ErrorKind::Peer,
         }
     }
 
@@ -101,10 +125,13 @@ impl Error {
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             Error::Frame(e) => e.close_code(),
-            Error::UnexpectedContinuation | Error::MessageInProgress => {
-                Some(CloseCode::ProtocolError)
-            }
-            Error::InvalidUtf8 { .. } | Error::IncompleteUtf8 => Some(CloseCode::InvalidPayload),
+            Error::UnexpectedContinuation
+            | Error::MessageInProgress
+            | Error::CompressedControlFrame
+            | Error::CompressedContinuation => Some(CloseCode::ProtocolError),
+            Error::InvalidUtf8 { .. }
+            | Error::IncompleteUtf8
+            | Error::InvalidCompressedData { .. } => Some(CloseCode::InvalidPayload),
             Error::MessageTooBig { .. } | Error::TooManyFragments { .. } => {
                 Some(CloseCode::MessageTooBig)
             }

@@ -17,7 +17,11 @@
 //! * outgoing fragmentation, automatic or streamed ([`Fragment`]) with
 //!   control frames between the pieces;
 //! * [`MessageStreamCodec`]: messages handed out in validated chunks as they
-//!   arrive, for payloads too large to buffer.
+//!   arrive, for payloads too large to buffer;
+//! * with the `deflate` feature, permessage-deflate (RFC 7692):
+//!   `DeflateParams`, `MessageConfig::with_deflate`,
+//!   `MessageCodec::set_deflate`; decompression bounded by the message
+//!   size limit, UTF-8 of compressed text validated as it inflates.
 //!
 //! # Example
 //!
@@ -61,12 +65,16 @@
 
 mod codec;
 mod config;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod error;
 mod message;
 mod stream;
 
 pub use codec::{Fragment, MessageCodec};
 pub use config::MessageConfig;
+#[cfg(feature = "deflate")]
+pub use deflate::DeflateParams;
 pub use error::{Error, ErrorKind};
 pub use message::{DataKind, Message};
 pub use stream::{MessageChunk, MessageStreamCodec};
