@@ -38,6 +38,13 @@ pub struct HandshakeConfig {
     ///
     /// Default: empty (no subprotocol is chosen).
     pub protocols: Vec<String>,
+
+    /// Whether and how permessage-deflate (RFC 7692) is offered (client)
+    /// or accepted (server).
+    ///
+    /// Default: refused ([`DeflateConfig::default`](crate::DeflateConfig)).
+    #[cfg(feature = "deflate")]
+    pub deflate: crate::DeflateConfig,
 }
 
 impl HandshakeConfig {
@@ -48,6 +55,13 @@ impl HandshakeConfig {
         S: Into<String>,
     {
         self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`HandshakeConfig::deflate`].
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, deflate: crate::DeflateConfig) -> Self {
+        self.deflate = deflate;
         self
     }
 
@@ -77,6 +91,8 @@ impl Default for HandshakeConfig {
             max_headers: 64,
             timeout: Duration::from_secs(10),
             protocols: Vec::new(),
+            #[cfg(feature = "deflate")]
+            deflate: crate::DeflateConfig::default(),
         }
     }
 }
@@ -158,6 +174,14 @@ impl WebSocketConfig {
     /// Sets [`WebSocketConfig::handshake`].
     pub fn with_handshake_config(mut self, handshake: HandshakeConfig) -> Self {
         self.handshake = handshake;
+        self
+    }
+
+    /// Sets the permessage-deflate configuration of the handshake
+    /// ([`HandshakeConfig::deflate`]).
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, deflate: crate::DeflateConfig) -> Self {
+        self.handshake.deflate = deflate;
         self
     }
 

@@ -228,6 +228,36 @@ pub enum ResponseProblem {
     Accept,
     /// A subprotocol that was not offered, or several.
     Protocol,
-    /// An extension that was not offered.
+    /// An extension that was not offered, or a malformed
+    /// `Sec-WebSocket-Extensions` header.
     Extensions,
+    /// A `permessage-deflate` answer that breaks RFC 7692 section 7.1
+    /// (feature `deflate`).
+    Deflate(DeflateProblem),
+}
+
+/// What is wrong with a `permessage-deflate` element (RFC 7692 section
+/// 7.1): a server skips such an offer, a client fails the handshake on such
+/// an answer ([`ResponseProblem::Deflate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeflateProblem {
+    /// A parameter RFC 7692 does not define.
+    UnknownParameter,
+    /// A parameter given twice in one element.
+    DuplicateParameter,
+    /// A value on `*_no_context_takeover`, none where one is required, or a
+    /// window size that is not 8 to 15 (decimal, no leading zeros).
+    InvalidValue,
+    /// An extension or a parameter in the answer that the client did not
+    /// offer (`client_max_window_bits`, any extension but
+    /// `permessage-deflate`, anything when nothing was offered).
+    NotOffered,
+    /// A window size larger than the client offered.
+    WindowTooLarge,
+    /// The client asked for `server_no_context_takeover` or
+    /// `server_max_window_bits` and the answer does not grant it.
+    Unanswered,
+    /// More than one `permessage-deflate` in the answer.
+    Repeated,
 }

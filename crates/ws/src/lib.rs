@@ -70,6 +70,8 @@
 mod config;
 mod connect;
 mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod error;
 pub mod handshake;
 #[cfg(feature = "hyper")]
@@ -84,7 +86,11 @@ pub use connect::{
     connect_with_config, Callback, MaybeTlsStream, NoCallback,
 };
 pub use connection::{AfterFlush, Connection};
-pub use error::{Error, ErrorKind, HandshakeError, RequestProblem, ResponseProblem};
+#[cfg(feature = "deflate")]
+pub use deflate::DeflateConfig;
+pub use error::{
+    DeflateProblem, Error, ErrorKind, HandshakeError, RequestProblem, ResponseProblem,
+};
 #[cfg(feature = "hyper")]
 pub use hyper_upgrade::{
     is_upgrade_request, upgrade, upgrade_with_config, HyperWebSocket, UpgradeFut,
