@@ -113,6 +113,10 @@ where
 /// answers `101 Switching Protocols`. Bytes that arrived after the request
 /// are the first frames.
 ///
+/// With the `deflate` feature, permessage-deflate is negotiated as
+/// [`HandshakeConfig::deflate`](crate::HandshakeConfig::deflate) says (the
+/// first acceptable offer, see [`deflate::negotiate`](crate::deflate::negotiate)).
+///
 /// A request that is not a valid upgrade is answered with an HTTP error
 /// and its reason (400, 405, 426 with `Sec-WebSocket-Version: 13`, 431, or
 /// 408 on timeout), then the connection is closed.
@@ -138,7 +142,7 @@ where
 
 async fn server_handshake<S, C>(
     mut io: S,
-    config: WebSocketConfig,
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))] mut config: WebSocketConfig,
     callback: C,
 ) -> Result<WebSocketStream<S>, Error>
 where
@@ -183,7 +187,14 @@ where
             .find(|p| config.handshake.protocols.contains(p))
             .cloned()
     });
-    let response = server::accept_response(&offer, protocol.as_deref(), &[]);
+    #[cfg(feature = "deflate")]
+    let (negotiated, answer) =
+        crate::deflate::negotiate(&config.handshake.deflate, &offer.extensions).unzip();
+    #[cfg(not(feature = "deflate"))]
+    let answer: Option<crate::handshake::Extension> = None;
+    let response = server::accept_response(&offer, protocol.as_deref(), answer.as_slice());
+    #[cfg(feature = "deflate")]
+    crate::deflate::apply(&mut config, negotiated);
     let mut out = BytesMut::new();
     server::write_response(&response, b"", &mut out);
     io.write_all(&out).await?;
@@ -257,6 +268,10 @@ where
 /// handshake timeout. Bytes that arrived after the answer are the first
 /// frames.
 ///
+/// With the `deflate` feature and [`HandshakeConfig::deflate`](crate::HandshakeConfig::deflate)
+/// enabled, permessage-deflate is offered as it says; what the server
+/// accepts is in force on the stream ([`WebSocketStream::deflate`]).
+///
 /// # Errors
 ///
 /// [`HandshakeError::Refused`] (status and headers) for an answer other
@@ -275,12 +290,16 @@ where
 
 async fn client_exchange<S>(
     mut io: S,
-    request: ClientRequest,
-    config: WebSocketConfig,
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))] mut request: ClientRequest,
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))] mut config: WebSocketConfig,
 ) -> Result<(WebSocketStream<S>, Response<()>), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    #[cfg(feature = "deflate")]
+    if config.handshake.deflate.enabled {
+        request = request.with_deflate(&config.handshake.deflate);
+    }
     let exchange = async {
         let mut out = BytesMut::new();
         request.encode(&mut out);
@@ -303,6 +322,8 @@ where
         .await
         .map_err(|_| HandshakeError::Timeout)??;
     let accepted = request.validate(&response)?;
+    #[cfg(feature = "deflate")]
+    crate::deflate::apply(&mut config, accepted.deflate);
     let stream = WebSocketStream::from_raw_parts(io, Role::Client, config, read_ahead)
         .with_protocol(accepted.protocol);
     Ok((stream, response))

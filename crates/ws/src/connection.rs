@@ -263,6 +263,23 @@ impl Connection {
         self.codec.config()
     }
 
+    /// The permessage-deflate parameters in force, if negotiated (they come
+    /// from [`MessageConfig::deflate`](tether_message::MessageConfig), which
+    /// the handshakes set).
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<&tether_message::DeflateParams> {
+        self.codec.deflate()
+    }
+
+    /// Sends the next text or binary message (or the next streamed one)
+    /// uncompressed, whatever permessage-deflate says: for a secret that
+    /// must not share a compression context with data an attacker chooses.
+    /// Control messages do not use it up; without compression in force it
+    /// changes nothing.
+    pub fn next_uncompressed(&mut self) {
+        self.codec.next_uncompressed();
+    }
+
     // ----- input -----
 
     /// The buffer received bytes are appended to, for a transport that

@@ -222,6 +222,28 @@ pub struct Negotiated {
     pub client_max_window_bits: u8,
 }
 
+impl Negotiated {
+    /// The parameters for the message layer
+    /// ([`MessageConfig::with_deflate`](tether_message::MessageConfig::with_deflate)),
+    /// with this end's threshold and level from `config`.
+    pub fn to_params(self, config: &DeflateConfig) -> tether_message::DeflateParams {
+        tether_message::DeflateParams::default()
+            .with_server_no_context_takeover(self.server_no_context_takeover)
+            .with_client_no_context_takeover(self.client_no_context_takeover)
+            .with_server_max_window_bits(self.server_max_window_bits)
+            .with_client_max_window_bits(self.client_max_window_bits)
+            .with_threshold(config.threshold)
+            .with_compression_level(config.level)
+    }
+}
+
+/// Puts the outcome of a negotiation into `config`'s message layer (and
+/// clears any deflate parameters there when nothing was negotiated).
+pub(crate) fn apply(config: &mut crate::WebSocketConfig, negotiated: Option<Negotiated>) {
+    let params = negotiated.map(|n| n.to_params(&config.handshake.deflate));
+    config.message = config.message.clone().with_deflate(params);
+}
+
 /// The parameters of one `permessage-deflate` element, checked against the
 /// rules both offers and answers follow (RFC 7692 section 7.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

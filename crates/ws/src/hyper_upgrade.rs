@@ -67,13 +67,15 @@ pub fn upgrade<B, R: Default>(
 /// As [`upgrade`], with `config` and the subprotocol to answer with
 /// (ignored unless the client offered it; without one, the first offer
 /// listed in [`HandshakeConfig::protocols`](crate::HandshakeConfig::protocols)).
+/// With the `deflate` feature, permessage-deflate is negotiated as
+/// [`HandshakeConfig::deflate`](crate::HandshakeConfig::deflate) says.
 ///
 /// # Errors
 ///
 /// As [`upgrade`].
 pub fn upgrade_with_config<B, R: Default>(
     request: &mut Request<B>,
-    config: WebSocketConfig,
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))] mut config: WebSocketConfig,
     protocol: Option<&str>,
 ) -> Result<(Response<R>, UpgradeFut), HandshakeError> {
     let offer = server::validate(request)?;
@@ -87,7 +89,14 @@ pub fn upgrade_with_config<B, R: Default>(
                 .find(|p| config.handshake.protocols.contains(p))
                 .cloned()
         });
-    let head = server::accept_response(&offer, protocol.as_deref(), &[]);
+    #[cfg(feature = "deflate")]
+    let (negotiated, answer) =
+        crate::deflate::negotiate(&config.handshake.deflate, &offer.extensions).unzip();
+    #[cfg(not(feature = "deflate"))]
+    let answer: Option<crate::handshake::Extension> = None;
+    #[cfg(feature = "deflate")]
+    crate::deflate::apply(&mut config, negotiated);
+    let head = server::accept_response(&offer, protocol.as_deref(), answer.as_slice());
     let (parts, ()) = head.into_parts();
     let response = Response::from_parts(parts, R::default());
     let on_upgrade = hyper::upgrade::on(request);

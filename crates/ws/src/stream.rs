@@ -215,6 +215,28 @@ impl<S> WebSocketStream<S> {
         self.conn.message_config()
     }
 
+    /// The permessage-deflate parameters in force, if negotiated.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<&tether_message::DeflateParams> {
+        self.conn.deflate()
+    }
+
+    /// Sends the next text or binary message (through the `Sink`, or the
+    /// next [`send_stream`](WebSocketStream::send_stream)) uncompressed,
+    /// whatever permessage-deflate says; see
+    /// [`Connection::next_uncompressed`].
+    ///
+    /// ```no_run
+    /// # async fn f(mut ws: tether_ws::WebSocketStream<tokio::net::TcpStream>) -> Result<(), tether_ws::Error> {
+    /// use futures::SinkExt;
+    /// ws.next_uncompressed();
+    /// ws.send(tether_ws::Message::text("a session token")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn next_uncompressed(&mut self) {
+        self.conn.next_uncompressed();
+    }
+
     /// The transport.
     pub fn get_ref(&self) -> &S {
         &self.io

@@ -46,6 +46,9 @@ pub struct ClientRequest {
     key: String,
     protocols: Vec<String>,
     headers: HeaderMap,
+    /// The permessage-deflate offer, if any.
+    #[cfg(feature = "deflate")]
+    deflate: Option<Extension>,
 }
 
 impl ClientRequest {
@@ -75,6 +78,8 @@ impl ClientRequest {
             key,
             protocols: Vec::new(),
             headers: HeaderMap::new(),
+            #[cfg(feature = "deflate")]
+            deflate: None,
         })
     }
 
@@ -110,6 +115,22 @@ impl ClientRequest {
         self
     }
 
+    /// Offers permessage-deflate as `config` says (nothing if it is
+    /// disabled), replacing any earlier offer. [`client_handshake`](crate::client_handshake)
+    /// and [`connect_with_config`](crate::connect_with_config) call it with
+    /// [`HandshakeConfig::deflate`].
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, config: &crate::DeflateConfig) -> ClientRequest {
+        self.deflate = crate::deflate::offer(config);
+        self
+    }
+
+    /// The permessage-deflate offer sent, if any.
+    #[cfg(feature = "deflate")]
+    pub fn deflate_offer(&self) -> Option<&Extension> {
+        self.deflate.as_ref()
+    }
+
     /// The URI.
     pub fn uri(&self) -> &Uri {
         &self.uri
@@ -141,6 +162,12 @@ impl ClientRequest {
             dst.put_slice(self.protocols.join(", ").as_bytes());
             dst.put_slice(b"\r\n");
         }
+        #[cfg(feature = "deflate")]
+        if let Some(offer) = &self.deflate {
+            dst.put_slice(b"Sec-WebSocket-Extensions: ");
+            dst.put_slice(offer.to_header_value().as_bytes());
+            dst.put_slice(b"\r\n");
+        }
         for (name, value) in &self.headers {
             dst.put_slice(name.as_str().as_bytes());
             dst.put_slice(b": ");
@@ -153,14 +180,17 @@ impl ClientRequest {
     /// Checks the server's answer (RFC 6455 section 4.1, the client's
     /// obligations): status 101, `Upgrade: websocket`, `Connection` with the
     /// `Upgrade` token, the right `Sec-WebSocket-Accept`, a subprotocol only
-    /// from those offered, and no extension that was not offered (this
-    /// client offers none).
+    /// from those offered, and no extension that was not offered (with the
+    /// `deflate` feature, a `permessage-deflate` answer is checked against
+    /// the offer by [`deflate::check_response`](crate::deflate::check_response)).
     ///
     /// # Errors
     ///
     /// [`HandshakeError::Refused`] with the status and headers for any
     /// status but 101; [`HandshakeError::InvalidResponse`] for a 101 that
-    /// breaks a rule.
+    /// breaks a rule ([`ResponseProblem::Extensions`] for an extension when
+    /// none was offered, [`ResponseProblem::Deflate`] for a
+    /// `permessage-deflate` answer that breaks RFC 7692).
     pub fn validate(&self, response: &Response<()>) -> Result<Accepted, HandshakeError> {
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return Err(HandshakeError::Refused {
@@ -190,12 +220,21 @@ impl ClientRequest {
         };
         let extensions = parse_extensions(h)
             .map_err(|_| HandshakeError::InvalidResponse(ResponseProblem::Extensions))?;
+        #[cfg(feature = "deflate")]
+        let deflate = match (&self.deflate, extensions.is_empty()) {
+            (None, false) => return bad(ResponseProblem::Extensions),
+            (offer, _) => crate::deflate::check_response(offer.as_ref(), &extensions)
+                .map_err(|p| HandshakeError::InvalidResponse(ResponseProblem::Deflate(p)))?,
+        };
+        #[cfg(not(feature = "deflate"))]
         if !extensions.is_empty() {
             return bad(ResponseProblem::Extensions);
         }
         Ok(Accepted {
             protocol,
             extensions,
+            #[cfg(feature = "deflate")]
+            deflate,
         })
     }
 }
@@ -208,6 +247,9 @@ pub struct Accepted {
     pub protocol: Option<String>,
     /// The extensions in use.
     pub extensions: Vec<Extension>,
+    /// The permessage-deflate parameters in force, if negotiated.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::deflate::Negotiated>,
 }
 
 /// Reads an HTTP/1.1 response head from a buffer that grows with each read,
