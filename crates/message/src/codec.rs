@@ -2,8 +2,8 @@
 
 use bytes::{Bytes, BytesMut};
 use tether_frame::{
-    CloseFrame, EncodedFrame, Frame, FrameCodec, FrameHeader, OpCode, Role, Utf8Buf, Utf8Bytes,
-    Utf8Validator,
+    CloseFrame, EncodedFrame, Frame, FrameCodec, FrameHeader, OpCode, Role, Rsv, Utf8Buf,
+    Utf8Bytes, Utf8Validator,
 };
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -95,6 +95,9 @@ pub struct MessageCodec {
     deflate: Option<Box<crate::deflate::Deflate>>,
     /// The next data message (or streamed message) goes out uncompressed.
     uncompressed_next: bool,
+    /// Whether the streamed message being sent is compressed.
+    #[cfg(feature = "deflate")]
+    outgoing_compressed: bool,
 }
 
 /// With deferred validation, text still arriving is validated once this
@@ -125,6 +128,9 @@ struct Incoming {
     /// Whether the message is being handed out in chunks, and if so whether
     /// the next chunk is its first.
     chunked: Option<bool>,
+    /// Whether the message is compressed (RSV1 on its first frame, with
+    /// permessage-deflate in force): `size` then counts inflated bytes.
+    compressed: bool,
 }
 
 /// A piece of a message sent in several frames with
@@ -170,6 +176,8 @@ impl MessageCodec {
             #[cfg(feature = "deflate")]
             deflate: None,
             uncompressed_next: false,
+            #[cfg(feature = "deflate")]
+            outgoing_compressed: false,
         };
         #[cfg(feature = "deflate")]
         codec.set_deflate(deflate);
@@ -330,8 +338,18 @@ impl MessageCodec {
         match (header.opcode, &mut self.incoming) {
             (OpCode::Ping | OpCode::Pong | OpCode::Close, _) => Ok(()),
             (OpCode::Text | OpCode::Binary, Some(_)) => Err(Error::MessageInProgress),
-            (OpCode::Continuation, None) => Err(Error::UnexpectedContinuation),
+            (OpCode::Continuation, None) => {
+                #[cfg(feature = "deflate")]
+                if header.rsv.rsv1() && self.deflate.is_some() {
+                    return Err(Error::CompressedContinuation);
+                }
+                Err(Error::UnexpectedContinuation)
+            }
             (OpCode::Continuation, Some(m)) => {
+                #[cfg(feature = "deflate")]
+                if header.rsv.rsv1() && self.deflate.is_some() {
+                    return Err(Error::CompressedContinuation);
+                }
                 if m.fragments >= self.config.max_fragments {
                     return Err(Error::TooManyFragments {
                         max: self.config.max_fragments,
@@ -351,9 +369,14 @@ impl MessageCodec {
                     DataKind::Binary
                 };
                 self.start_message(kind);
+                #[cfg(feature = "deflate")]
+                let compressed = header.rsv.rsv1() && self.deflate.is_some();
+                #[cfg(not(feature = "deflate"))]
+                let compressed = false;
                 if let Some(m) = self.incoming.as_mut() {
                     m.frame_checked = true;
                     m.last_frame = header.fin;
+                    m.compressed = compressed;
                 }
                 self.probe = Utf8Validator::new();
                 self.probed = 0;
@@ -371,6 +394,7 @@ impl MessageCodec {
             frame_taken: false,
             last_frame: false,
             chunked: None,
+            compressed: false,
         });
         match kind {
             DataKind::Text => self.text.clear(),
@@ -444,6 +468,10 @@ impl MessageCodec {
             return Ok(None);
         }
         self.check_header(&header)?;
+        #[cfg(feature = "deflate")]
+        if self.incoming.is_some_and(|m| m.compressed) {
+            return self.inflate_partial(src);
+        }
         match self.incoming {
             // Deferred: validated in batches, or when the driver is about to
             // wait (`validate_buffered`).
@@ -525,6 +553,7 @@ impl MessageCodec {
                 if m.kind == DataKind::Text
                     && m.frame_checked
                     && m.chunked.is_none()
+                    && !m.compressed
                     && !completes =>
             {
                 self.take_text(src).map(|_| ())
@@ -550,11 +579,21 @@ impl MessageCodec {
             payload,
             ..
         } = frame;
+        #[cfg(feature = "deflate")]
+        if frame.rsv.rsv1() && opcode.is_control() && self.deflate.is_some() {
+            return Err(Error::CompressedControlFrame);
+        }
         match opcode {
             OpCode::Ping => return Ok(Some(Message::Ping(payload))),
             OpCode::Pong => return Ok(Some(Message::Pong(payload))),
             OpCode::Close => return Ok(Some(Message::Close(CloseFrame::parse(&payload)?))),
             _ => {}
+        }
+        #[cfg(feature = "deflate")]
+        if (frame.rsv.rsv1() && self.deflate.is_some())
+            || self.incoming.is_some_and(|m| m.compressed)
+        {
+            return self.on_compressed_frame(fin, frame.rsv, opcode, payload);
         }
         // A whole message in one frame (its header may have been checked
         // while it arrived): no copy, one validation.
@@ -650,6 +689,12 @@ impl MessageCodec {
                         return Ok(None);
                     };
                     let last = header.fin && complete;
+                    #[cfg(feature = "deflate")]
+                    let piece = if m.compressed {
+                        self.inflate_chunk(&piece, last)?
+                    } else {
+                        piece
+                    };
                     let chunk = self.data_chunk(piece, last)?;
                     if complete {
                         self.end_chunked_frame(header.fin);
@@ -669,6 +714,10 @@ impl MessageCodec {
                         opcode,
                         payload,
                     } = frame;
+                    #[cfg(feature = "deflate")]
+                    if rsv.rsv1() && opcode.is_control() && self.deflate.is_some() {
+                        return Err(Error::CompressedControlFrame);
+                    }
                     let control = match opcode {
                         OpCode::Ping => Message::Ping(payload),
                         OpCode::Pong => Message::Pong(payload),
@@ -686,6 +735,14 @@ impl MessageCodec {
                             // A whole frame: its payload is one chunk (a
                             // copy only for text that must be joined to a
                             // cut code point held back).
+                            #[cfg(feature = "deflate")]
+                            let chunk = if self.incoming.is_some_and(|m| m.compressed) {
+                                let piece = self.inflate_chunk(&payload, fin)?;
+                                self.data_chunk(piece, fin)?
+                            } else {
+                                self.data_chunk(BytesMut::from(payload), fin)?
+                            };
+                            #[cfg(not(feature = "deflate"))]
                             let chunk = self.data_chunk(BytesMut::from(payload), fin)?;
                             self.end_chunked_frame(fin);
                             match chunk {
@@ -862,7 +919,8 @@ impl MessageCodec {
         if self.outgoing.is_some() {
             return Err(Error::OutgoingFragmentOrder);
         }
-        for frame in data_frames(opcode, payload, self.config.fragment_size) {
+        let (payload, rsv) = self.outgoing_payload(payload)?;
+        for frame in data_frames(opcode, payload, self.config.fragment_size, rsv) {
             self.send_frame(frame, dst)?;
         }
         Ok(())
@@ -896,8 +954,9 @@ impl MessageCodec {
         if self.outgoing.is_some() {
             return Err(Error::OutgoingFragmentOrder);
         }
+        let (payload, rsv) = self.outgoing_payload(frame.1)?;
         // Data frames always validate: nothing can fail after the first.
-        for frame in data_frames(frame.0, frame.1, self.config.fragment_size) {
+        for frame in data_frames(frame.0, payload, self.config.fragment_size, rsv) {
             push(self.frames.encode_frame(frame)?);
         }
         Ok(())
@@ -936,6 +995,16 @@ impl MessageCodec {
         if self.outgoing.is_some() {
             return Err(Error::OutgoingFragmentOrder);
         }
+        #[cfg(feature = "deflate")]
+        if self.deflate.is_some() {
+            let (payload, rsv) = self.outgoing_payload(payload)?;
+            for frame in data_frames(opcode, payload, self.config.fragment_size, rsv) {
+                let large = self.frames.encode_frame_into(frame, dst, copy_max)?;
+                frame_done(dst, large);
+            }
+            return Ok(());
+        }
+        self.uncompressed_next = false;
         let size = self.config.fragment_size.unwrap_or(usize::MAX);
         if payload.len() <= size.min(copy_max) {
             // The common case: one small frame, copied whole.
@@ -952,7 +1021,7 @@ impl MessageCodec {
             frame_done(dst, large);
             return Ok(());
         }
-        for frame in data_frames(opcode, payload, self.config.fragment_size) {
+        for frame in data_frames(opcode, payload, self.config.fragment_size, Rsv::NONE) {
             let large = self.frames.encode_frame_into(frame, dst, copy_max)?;
             frame_done(dst, large);
         }
@@ -978,8 +1047,13 @@ impl MessageCodec {
         if self.outgoing.is_some() {
             return Err(Error::OutgoingFragmentOrder);
         }
+        #[cfg(feature = "deflate")]
+        let plain = self.deflate.is_none();
+        #[cfg(not(feature = "deflate"))]
+        let plain = true;
         let size = self.config.fragment_size.unwrap_or(usize::MAX);
-        if payload.len() <= size.min(copy_max) {
+        if plain && payload.len() <= size.min(copy_max) {
+            self.uncompressed_next = false;
             let opcode = match kind {
                 DataKind::Text => OpCode::Text,
                 DataKind::Binary => OpCode::Binary,
@@ -1019,6 +1093,7 @@ impl MessageCodec {
         mut frame_done: impl FnMut(&mut BytesMut, Option<Bytes>),
     ) -> Result<(), Error> {
         let (frame, next) = self.fragment_frame(fragment)?;
+        let frame = self.compress_fragment(frame)?;
         let large = self.frames.encode_frame_into(frame, dst, copy_max)?;
         frame_done(dst, large);
         self.outgoing = next;
@@ -1074,6 +1149,52 @@ impl MessageCodec {
         Ok((Frame::new(opcode, data).with_fin(fin), next))
     }
 
+    /// The payload of a text or binary message to send and its RSV bits:
+    /// compressed (RSV1) when permessage-deflate is in force, the message is
+    /// at least the threshold long and not opted out; as it is otherwise.
+    #[inline]
+    fn outgoing_payload(&mut self, payload: Bytes) -> Result<(Bytes, Rsv), Error> {
+        let opted_out = std::mem::take(&mut self.uncompressed_next);
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = self.deflate.as_deref_mut() {
+            if !opted_out && payload.len() >= deflate.threshold() {
+                return Ok((deflate.compress(&payload, true)?, Rsv::RSV1));
+            }
+        }
+        let _ = opted_out;
+        Ok((payload, Rsv::NONE))
+    }
+
+    /// A streamed message's frame as it is sent: compressed (RSV1 on the
+    /// first) when permessage-deflate is in force and the message was not
+    /// opted out when it started. Each piece is compressed with a sync
+    /// flush, so what was given is on the wire at once; the last one's
+    /// empty-block tail is removed.
+    #[inline]
+    fn compress_fragment(&mut self, frame: Frame) -> Result<Frame, Error> {
+        let first = frame.opcode != OpCode::Continuation;
+        let opted_out = first && std::mem::take(&mut self.uncompressed_next);
+        #[cfg(feature = "deflate")]
+        {
+            let mut frame = frame;
+            if first {
+                self.outgoing_compressed = self.deflate.is_some() && !opted_out;
+            }
+            if let (true, Some(deflate)) = (self.outgoing_compressed, self.deflate.as_deref_mut()) {
+                frame.payload = deflate.compress(&frame.payload, frame.fin)?;
+                if first {
+                    frame.rsv = Rsv::RSV1;
+                }
+            }
+            Ok(frame)
+        }
+        #[cfg(not(feature = "deflate"))]
+        {
+            let _ = opted_out;
+            Ok(frame)
+        }
+    }
+
     fn push_frame(
         &mut self,
         frame: Frame,
@@ -1090,6 +1211,7 @@ fn data_frames(
     opcode: OpCode,
     payload: Bytes,
     fragment_size: Option<usize>,
+    rsv: tether_frame::Rsv,
 ) -> impl Iterator<Item = Frame> {
     let size = fragment_size.unwrap_or(usize::MAX).max(1);
     let mut rest = Some(payload);
@@ -1103,9 +1225,17 @@ fn data_frames(
         } else {
             payload
         };
-        let op = if first { opcode } else { OpCode::Continuation };
+        let (op, bits) = if first {
+            (opcode, rsv)
+        } else {
+            (OpCode::Continuation, tether_frame::Rsv::NONE)
+        };
         first = false;
-        Some(Frame::new(op, piece).with_fin(rest.is_none()))
+        Some(
+            Frame::new(op, piece)
+                .with_fin(rest.is_none())
+                .with_rsv(bits),
+        )
     })
 }
 
@@ -1118,6 +1248,17 @@ impl Decoder for MessageCodec {
             return Err(Error::ChunkedMessageInProgress);
         }
         loop {
+            #[cfg(feature = "deflate")]
+            if self
+                .incoming
+                .is_some_and(|m| m.compressed && m.frame_checked)
+            {
+                match self.inflate_partial(src)? {
+                    Some(message) => return Ok(Some(message)),
+                    None if self.incoming.is_some_and(|m| m.frame_checked) => return Ok(None),
+                    None => continue,
+                }
+            }
             if let Some(m) = self.incoming {
                 if m.frame_checked && m.kind == DataKind::Text && m.frame_taken {
                     // A text frame still arriving: its bytes are taken out
@@ -1189,8 +1330,150 @@ impl Encoder<Fragment> for MessageCodec {
     /// Nothing is written on error, and the streamed message stays open.
     fn encode(&mut self, fragment: Fragment, dst: &mut BytesMut) -> Result<(), Error> {
         let (frame, next) = self.fragment_frame(fragment)?;
+        let frame = self.compress_fragment(frame)?;
         self.send_frame(frame, dst)?;
         self.outgoing = next;
         Ok(())
+    }
+}
+
+/// permessage-deflate (RFC 7692): receiving compressed messages. Reached
+/// only for frames with RSV1 (or the continuations of such a message), so
+/// the uncompressed paths pay one predictable check.
+#[cfg(feature = "deflate")]
+impl MessageCodec {
+    /// Inflates `input`, compressed bytes of the message being assembled,
+    /// into the message: counted against `max_message_size` as they
+    /// inflate, text validated as it comes out. At the end of the message
+    /// (`last`), the removed tail is inflated too.
+    fn inflate_into_message(&mut self, input: &[u8], last: bool) -> Result<(), Error> {
+        let (Some(m), Some(deflate)) = (self.incoming.as_mut(), self.deflate.as_deref_mut()) else {
+            return Err(Error::UnexpectedContinuation);
+        };
+        let max = self.config.max_message_size;
+        let text = &mut self.text;
+        let out = &mut self.binary;
+        let mut step = |deflate: &mut crate::deflate::Deflate,
+                        input: Option<&[u8]>,
+                        size: u64|
+         -> Result<u64, Error> {
+            let left = max.saturating_sub(size);
+            match m.kind {
+                DataKind::Binary => match input {
+                    Some(input) => deflate.inflate(input, out, left, size, |_| Ok(())),
+                    None => deflate.finish_inflate(out, left, size, |_| Ok(())),
+                },
+                // The text is inflated into the (empty) binary buffer and
+                // moved, validated, into the text buffer after each step.
+                DataKind::Text => {
+                    let mut sink =
+                        |out: &mut BytesMut| text.push(out.split()).map_err(invalid_utf8);
+                    match input {
+                        Some(input) => deflate.inflate(input, out, left, size, &mut sink),
+                        None => deflate.finish_inflate(out, left, size, &mut sink),
+                    }
+                }
+            }
+        };
+        let produced = step(deflate, Some(input), m.size)?;
+        m.size = m.size.saturating_add(produced);
+        if last {
+            let produced = step(deflate, None, m.size)?;
+            m.size = m.size.saturating_add(produced);
+        }
+        Ok(())
+    }
+
+    /// The compressed message is complete.
+    fn finish_compressed(&mut self) -> Result<Message, Error> {
+        let kind = self.incoming.map(|m| m.kind);
+        match kind {
+            Some(DataKind::Text) => {
+                if !self.text.is_complete() {
+                    self.end_message();
+                    return Err(Error::IncompleteUtf8);
+                }
+                self.finish_text()
+            }
+            _ => Ok(self.finish_binary()),
+        }
+    }
+
+    /// A whole data frame of a compressed message (or a first frame with
+    /// RSV1).
+    fn on_compressed_frame(
+        &mut self,
+        fin: bool,
+        rsv: tether_frame::Rsv,
+        opcode: OpCode,
+        payload: Bytes,
+    ) -> Result<Option<Message>, Error> {
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask: None,
+            payload_len: payload.len() as u64,
+        };
+        self.check_header(&header)?;
+        if self
+            .incoming
+            .is_some_and(|m| m.size == 0 && m.fragments == 1)
+        {
+            // The text of a compressed message is inflated into `binary`
+            // first: it must start empty.
+            self.binary.clear();
+        }
+        self.inflate_into_message(&payload, fin)?;
+        if let Some(m) = self.incoming.as_mut() {
+            m.frame_checked = false;
+        }
+        if fin {
+            return self.finish_compressed().map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Inflates the bytes of the compressed frame still arriving that are in
+    /// `src` (taken out of the read buffer as they come: a compressed frame
+    /// is never buffered whole). Returns the message if they completed it.
+    fn inflate_partial(&mut self, src: &mut BytesMut) -> Result<Option<Message>, Error> {
+        if self
+            .incoming
+            .is_some_and(|m| m.size == 0 && m.fragments == 1 && !m.frame_taken)
+        {
+            self.binary.clear();
+        }
+        let Some((header, piece, complete)) = self.frames.take_partial_payload(src) else {
+            return Ok(None);
+        };
+        self.inflate_into_message(&piece, header.fin && complete)?;
+        if let Some(m) = self.incoming.as_mut() {
+            m.frame_taken = !complete;
+            m.frame_checked = !complete;
+        }
+        if complete && header.fin {
+            return self.finish_compressed().map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The inflated bytes of `input`, a piece of the compressed message
+    /// handed out in chunks (and of the tail, at its end), checked against
+    /// what is left of `max_message_size`; `data_chunk` counts and
+    /// validates them.
+    fn inflate_chunk(&mut self, input: &[u8], last: bool) -> Result<BytesMut, Error> {
+        let (Some(m), Some(deflate)) = (self.incoming, self.deflate.as_deref_mut()) else {
+            return Err(Error::UnexpectedContinuation);
+        };
+        let max = self.config.max_message_size;
+        let mut out = BytesMut::new();
+        let left = max.saturating_sub(m.size);
+        let produced = deflate.inflate(input, &mut out, left, m.size, |_| Ok(()))?;
+        if last {
+            let size = m.size.saturating_add(produced);
+            deflate.finish_inflate(&mut out, max.saturating_sub(size), size, |_| Ok(()))?;
+        }
+        Ok(out)
     }
 }

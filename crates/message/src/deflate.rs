@@ -6,6 +6,11 @@
 //! is given with [`MessageConfig::with_deflate`](crate::MessageConfig::with_deflate)
 //! or [`MessageCodec::set_deflate`](crate::MessageCodec::set_deflate).
 
+use bytes::{Bytes, BytesMut};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use crate::{Error, Role};
+
 /// The permessage-deflate parameters in force on a connection after
 /// negotiation (RFC 7692 section 7.1), and local sending options that are not
 /// negotiated.
@@ -37,7 +42,10 @@
 /// compressor whose window is negotiated to 8 bits uses 9. That is still
 /// valid for the peer: zlib never emits a distance over `window - 262`
 /// bytes, 250 for a 512-byte window, within the 256 bytes the peer keeps.
-/// The decompressor uses the negotiated 8 bits.
+/// The decompressor cannot be opened with 8 bits either (flate2 takes 9 to
+/// 15), so it uses 9: it accepts every stream a peer with a 256-byte window
+/// sends, and is lenient with a peer that (like zlib before 1.2.9 did when
+/// asked for 8) refers back up to 512 bytes; it costs 256 bytes more.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeflateParams {
@@ -122,16 +130,283 @@ impl Default for DeflateParams {
     }
 }
 
-/// The compressor and decompressor of one connection (filled in below).
+/// The empty stored block a sync flush ends with (RFC 7692 section 7.2.1),
+/// removed after compressing and put back before inflating.
+pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// The most a single inflate step writes before its output is handed on
+/// (validated, counted against the limit).
+const INFLATE_CHUNK: usize = 64 << 10;
+
+/// The compressor and decompressor of one connection, each created when
+/// first needed; without context takeover in a direction, that direction's
+/// state is dropped at the end of each message.
 #[derive(Debug)]
-#[allow(dead_code)] // The API commit; the implementation follows.
 pub(crate) struct Deflate {
-    params: DeflateParams,
-    role: crate::Role,
+    level: u32,
+    threshold: usize,
+    /// The window bits zlib compresses with (at least 9, see
+    /// [`DeflateParams`]) and whether the context is reset per message.
+    send_bits: u8,
+    send_reset: bool,
+    recv_bits: u8,
+    recv_reset: bool,
+    compressor: Option<Compress>,
+    decompressor: Option<Decompress>,
+    /// The message being inflated held a final block (BFINAL): the rest of
+    /// its data is ignored and the context starts again after it.
+    ended: bool,
+}
+
+fn compress_failed(e: flate2::CompressError) -> Error {
+    Error::Frame(tether_frame::Error::Io(std::io::Error::other(e)))
 }
 
 impl Deflate {
-    pub(crate) fn new(params: DeflateParams, role: crate::Role) -> Deflate {
-        Deflate { params, role }
+    pub(crate) fn new(params: DeflateParams, role: Role) -> Deflate {
+        let server = (
+            params.server_max_window_bits.clamp(8, 15),
+            params.server_no_context_takeover,
+        );
+        let client = (
+            params.client_max_window_bits.clamp(8, 15),
+            params.client_no_context_takeover,
+        );
+        let (send, recv) = match role {
+            Role::Server => (server, client),
+            Role::Client => (client, server),
+        };
+        Deflate {
+            level: params.compression_level.min(9),
+            threshold: params.threshold,
+            send_bits: send.0.max(9),
+            send_reset: send.1,
+            // flate2 takes 9 to 15 (see `DeflateParams`, window bits 8).
+            recv_bits: recv.0.max(9),
+            recv_reset: recv.1,
+            compressor: None,
+            decompressor: None,
+            ended: false,
+        }
+    }
+
+    /// Messages shorter than this are sent uncompressed.
+    #[inline]
+    pub(crate) fn threshold(&self) -> usize {
+        self.threshold
+    }
+
+    /// Whether any zlib state is held (for tests of idle memory).
+    #[cfg(test)]
+    pub(crate) fn holds_state(&self) -> (bool, bool) {
+        (self.compressor.is_some(), self.decompressor.is_some())
+    }
+
+    /// Compresses `input` with a sync flush. At the end of a message
+    /// (`end`), the trailing empty block is removed and the context is
+    /// dropped if it is not taken over.
+    pub(crate) fn compress(&mut self, mut input: &[u8], end: bool) -> Result<Bytes, Error> {
+        let (level, bits) = (self.level, self.send_bits);
+        let compressor = self.compressor.get_or_insert_with(|| {
+            Compress::new_with_window_bits(Compression::new(level), false, bits)
+        });
+        let mut out = BytesMut::new();
+        // Stored blocks cost 5 bytes per 64 KiB; a sync flush up to 10 more.
+        let mut want = input.len() + input.len() / 1024 + 64;
+        loop {
+            let start = out.len();
+            out.resize(start + want, 0);
+            let (in0, out0) = (compressor.total_in(), compressor.total_out());
+            let status = compressor.compress(
+                input,
+                out.get_mut(start..).unwrap_or_default(),
+                FlushCompress::Sync,
+            );
+            let consumed = usize::try_from(compressor.total_in() - in0).unwrap_or(usize::MAX);
+            let produced = usize::try_from(compressor.total_out() - out0).unwrap_or(usize::MAX);
+            out.truncate(start + produced);
+            status.map_err(compress_failed)?;
+            input = input.get(consumed..).unwrap_or_default();
+            if input.is_empty() && produced < want {
+                break;
+            }
+            want = want.saturating_mul(2);
+        }
+        if end {
+            if out.ends_with(&TAIL) {
+                out.truncate(out.len() - TAIL.len());
+            }
+            if self.send_reset {
+                self.compressor = None;
+            }
+        }
+        Ok(out.freeze())
+    }
+
+    /// Inflates `input` (compressed bytes of the message being received,
+    /// in order) onto the end of `out`, never letting the message grow past
+    /// `left` more bytes: the output is produced in bounded steps, and after
+    /// each step `sink(out)` sees it (to validate and move it), so a bomb
+    /// costs at most `left` plus one step. Returns the bytes produced.
+    ///
+    /// `inflated` is the message's size so far, for error reports.
+    pub(crate) fn inflate(
+        &mut self,
+        mut input: &[u8],
+        out: &mut BytesMut,
+        left: u64,
+        inflated: u64,
+        mut sink: impl FnMut(&mut BytesMut) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        if self.ended {
+            return Ok(0);
+        }
+        let bits = self.recv_bits;
+        let decompressor = self
+            .decompressor
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let mut total = 0u64;
+        let mut step = input.len().saturating_mul(4).clamp(256, INFLATE_CHUNK);
+        loop {
+            let room = usize::try_from((left - total).saturating_add(1)).unwrap_or(usize::MAX);
+            let want = step.min(room);
+            let start = out.len();
+            out.resize(start + want, 0);
+            let (in0, out0) = (decompressor.total_in(), decompressor.total_out());
+            let status = decompressor.decompress(
+                input,
+                out.get_mut(start..).unwrap_or_default(),
+                FlushDecompress::None,
+            );
+            let consumed = usize::try_from(decompressor.total_in() - in0).unwrap_or(usize::MAX);
+            let produced = usize::try_from(decompressor.total_out() - out0).unwrap_or(usize::MAX);
+            out.truncate(start + produced);
+            total = total.saturating_add(produced as u64);
+            if total > left {
+                return Err(Error::MessageTooBig {
+                    size: inflated.saturating_add(total),
+                    max: inflated.saturating_add(left),
+                });
+            }
+            input = input.get(consumed..).unwrap_or_default();
+            let status = status.map_err(|_| Error::InvalidCompressedData {
+                inflated: inflated.saturating_add(total),
+            })?;
+            if produced > 0 {
+                sink(out)?;
+            }
+            if status == Status::StreamEnd {
+                // A final block (RFC 7692 section 7.2.3.4): what follows it
+                // in this message is padding; the next starts afresh.
+                self.ended = true;
+                return Ok(total);
+            }
+            if produced < want {
+                if input.is_empty() {
+                    return Ok(total);
+                }
+                if consumed == 0 && produced == 0 {
+                    return Err(Error::InvalidCompressedData {
+                        inflated: inflated.saturating_add(total),
+                    });
+                }
+            }
+            step = step.saturating_mul(2).min(INFLATE_CHUNK);
+        }
+    }
+
+    /// The end of a received compressed message: inflates the removed tail
+    /// (as [`inflate`](Deflate::inflate)), then drops or resets the context.
+    pub(crate) fn finish_inflate(
+        &mut self,
+        out: &mut BytesMut,
+        left: u64,
+        inflated: u64,
+        sink: impl FnMut(&mut BytesMut) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        let result = self.inflate(&TAIL, out, left, inflated, sink);
+        if self.recv_reset || self.ended || result.is_err() {
+            self.decompressor = None;
+        }
+        self.ended = false;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inflate_all(d: &mut Deflate, data: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        d.inflate(data, &mut out, u64::MAX / 2, 0, |_| Ok(()))
+            .unwrap();
+        d.finish_inflate(&mut out, u64::MAX / 2, 0, |_| Ok(()))
+            .unwrap();
+        out.to_vec()
+    }
+
+    #[test]
+    fn hello_compresses_as_rfc_7692_section_7_2_3_1() {
+        let mut d = Deflate::new(DeflateParams::default(), Role::Server);
+        let first = d.compress(b"Hello", true).unwrap();
+        assert_eq!(&first[..], &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+        // Context takeover: the second "Hello" refers back to the first.
+        let second = d.compress(b"Hello", true).unwrap();
+        assert_eq!(&second[..], &[0xf2, 0x00, 0x11, 0x00, 0x00]);
+    }
+
+    #[test]
+    fn no_context_takeover_drops_the_state_per_message() {
+        let params = DeflateParams::default()
+            .with_server_no_context_takeover(true)
+            .with_client_no_context_takeover(true);
+        let mut server = Deflate::new(params.clone(), Role::Server);
+        let mut client = Deflate::new(params, Role::Client);
+        for _ in 0..2 {
+            let data = server.compress(b"Hello", true).unwrap();
+            assert_eq!(&data[..], &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+            assert_eq!(server.holds_state(), (false, false));
+            assert_eq!(inflate_all(&mut client, &data), b"Hello");
+            assert_eq!(client.holds_state(), (false, false));
+        }
+    }
+
+    #[test]
+    fn window_bits_8_round_trips() {
+        let params = DeflateParams::default()
+            .with_server_max_window_bits(8)
+            .with_client_max_window_bits(8);
+        let mut server = Deflate::new(params.clone(), Role::Server);
+        let mut client = Deflate::new(params, Role::Client);
+        let text: Vec<u8> = (0..20_000u32)
+            .map(|i| (i * 7 % 251) as u8 ^ (i / 300) as u8)
+            .collect();
+        for _ in 0..3 {
+            let data = server.compress(&text, true).unwrap();
+            assert_eq!(inflate_all(&mut client, &data), text);
+        }
+    }
+
+    #[test]
+    fn inflate_stops_at_the_limit() {
+        let mut server = Deflate::new(DeflateParams::default(), Role::Server);
+        let mut client = Deflate::new(DeflateParams::default(), Role::Client);
+        let data = server.compress(&vec![0u8; 1 << 20], true).unwrap();
+        let mut out = BytesMut::new();
+        let err = client
+            .inflate(&data, &mut out, 1000, 0, |_| Ok(()))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::MessageTooBig {
+                    size: 1001,
+                    max: 1000
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(out.capacity() < 4096);
     }
 }
