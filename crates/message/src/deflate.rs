@@ -29,7 +29,13 @@ use crate::{Error, Role};
 ///
 /// | window bits | compressor | decompressor |
 /// |---|---|---|
-/// | 8  | see `docs/ARCHITECTURE.md` | |
+/// | 8, 9 | 251,008 | 47,552 |
+/// | 10 | 253,056 | 47,552 |
+/// | 11 | 257,152 | 47,552 |
+/// | 12 | 265,344 | 47,552 |
+/// | 13 | 281,728 | 47,552 |
+/// | 14 | 314,496 | 47,552 |
+/// | 15 | 380,032 | 47,552 |
 ///
 /// With context takeover the state is kept for the life of the connection;
 /// without it (`*_no_context_takeover`), the state of that direction is
