@@ -103,6 +103,12 @@ where
         ws.send(m.clone()).await.expect("send");
         loop {
             let got = ws.next().await.expect("an echo").expect("valid");
+            if let Message::Close(close) = &got {
+                panic!(
+                    "message {i} ({} bytes): the peer closed with {close:?}",
+                    len(m)
+                );
+            }
             if got.is_control() {
                 continue;
             }
