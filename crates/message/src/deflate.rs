@@ -241,6 +241,13 @@ impl Deflate {
         if end {
             if out.ends_with(&TAIL) {
                 out.truncate(out.len() - TAIL.len());
+            } else if out.is_empty() {
+                // Nothing new since the last flush (an empty message, or an
+                // empty last piece): zlib writes nothing, but the receiver
+                // appends the tail and needs the block header before it:
+                // an empty stored block, tail removed, is one 0x00 octet
+                // (RFC 7692 sections 7.2.1 and 7.2.3.6).
+                out.extend_from_slice(&[0x00]);
             }
             if self.send_reset {
                 self.compressor = None;
@@ -286,9 +293,17 @@ impl Deflate {
             );
             let consumed = usize::try_from(decompressor.total_in() - in0).unwrap_or(usize::MAX);
             let produced = usize::try_from(decompressor.total_out() - out0).unwrap_or(usize::MAX);
-            out.truncate(start + produced);
             total = total.saturating_add(produced as u64);
-            if total > left {
+            // What lies within the limit is validated before any error is
+            // reported, so the first problem in the message is the one
+            // reported, wherever the reads split it.
+            let over = total.saturating_sub(left);
+            let kept = produced.saturating_sub(usize::try_from(over).unwrap_or(usize::MAX));
+            out.truncate(start + kept);
+            if kept > 0 {
+                sink(out)?;
+            }
+            if over > 0 {
                 return Err(Error::MessageTooBig {
                     size: inflated.saturating_add(total),
                     max: inflated.saturating_add(left),
@@ -298,9 +313,6 @@ impl Deflate {
             let status = status.map_err(|_| Error::InvalidCompressedData {
                 inflated: inflated.saturating_add(total),
             })?;
-            if produced > 0 {
-                sink(out)?;
-            }
             if status == Status::StreamEnd {
                 // A final block (RFC 7692 section 7.2.3.4): what follows it
                 // in this message is padding; the next starts afresh.

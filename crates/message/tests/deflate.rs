@@ -524,3 +524,32 @@ proptest! {
         prop_assert_eq!(join_stream(&out.items), messages);
     }
 }
+
+/// Found by the `message_deflate` fuzz target: stored blocks (level 0)
+/// with context takeover, read one byte at a time.
+#[test]
+fn fuzz_stored_blocks_byte_by_byte() {
+    let p = params().with_compression_level(0);
+    let messages = vec![
+        Message::binary(vec![0xc9, 0x00]),
+        Message::text(""),
+        Message::binary(vec![0xc9, 0x00]),
+        Message::text(""),
+    ];
+    let wire = encode_all(&mut codec(Role::Server, p.clone()), &messages);
+    // The empty text message is one 0x00 octet (RFC 7692 7.2.3.6).
+    assert!(
+        wire.windows(3).any(|w| w == [0xc1, 0x01, 0x00]),
+        "{wire:02x?}"
+    );
+    let mut rx = codec(Role::Client, p);
+    let mut buf = BytesMut::new();
+    let mut got = Vec::new();
+    for b in &wire {
+        buf.extend_from_slice(&[*b]);
+        while let Some(m) = rx.decode(&mut buf).expect("decodes") {
+            got.push(m);
+        }
+    }
+    assert_eq!(got, messages);
+}
