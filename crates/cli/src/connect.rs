@@ -45,6 +45,13 @@ pub(crate) struct Args {
     #[arg(long, default_value = "", help_heading = "WebSocket")]
     pub(crate) binary_prefix: String,
 
+    /// WebSocket: do not offer permessage-deflate (RFC 7692). By default
+    /// (when tether is built with its `deflate` feature, as it is unless
+    /// turned off) compression is offered, and messages up to 64 MiB in up
+    /// to 1,048,576 fragments are accepted (16 MiB in 64-byte fragments).
+    #[arg(long, help_heading = "WebSocket")]
+    pub(crate) no_deflate: bool,
+
     /// WebSocket: a subprotocol to offer (Sec-WebSocket-Protocol);
     /// repeat for several, in order of preference.
     #[arg(long = "protocol", value_name = "NAME", help_heading = "WebSocket")]

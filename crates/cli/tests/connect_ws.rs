@@ -149,3 +149,48 @@ async fn help_describes_every_flag() {
         );
     }
 }
+
+/// permessage-deflate is offered by default (Python `websockets` accepts
+/// it): negotiated, a 1 MiB compressible line echoed whole; `--no-deflate`
+/// offers nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permessage_deflate_by_default_and_no_deflate() {
+    let peer = python_ws_echo().await;
+    let url = format!("ws://127.0.0.1:{}/", peer.port);
+    let big = "{\"event\":\"tick\",\"data\":[1,2,3]} ".repeat(32 * 1024);
+    for (extra, negotiated) in [(None, true), (Some("--no-deflate"), false)] {
+        let mut args = vec!["connect", url.as_str(), "--protocol", "chat.v1"];
+        args.extend(extra);
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "tether=debug")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run tether");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = format!("{big}\nsmall\n");
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = stdin.write_all(input.as_bytes()).await;
+        });
+        let out =
+            tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+                .await
+                .expect("ends")
+                .unwrap();
+        let _ = writer.await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stdout, format!("{big}\nsmall\n"), "{args:?}");
+        assert_eq!(
+            stderr.contains("permessage-deflate"),
+            negotiated,
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -30,11 +30,23 @@ pub(super) async fn run(args: Args) -> Result<(), Error> {
     }
     let mut config = WebSocketConfig::default().with_close_timeout(secs(args.close_timeout));
     config.handshake = config.handshake.with_timeout(secs(args.connect_timeout));
+    // Room for 16 MiB messages in 64-byte fragments.
+    config.message = config.message.clone().with_max_fragments(1 << 20);
+    #[cfg(feature = "deflate")]
+    if !args.no_deflate {
+        config.handshake = config
+            .handshake
+            .with_deflate(tether_ws::DeflateConfig::enabled());
+    }
     let (mut ws, _response) = tether_ws::connect_with_config(request, config)
         .await
         .map_err(|e| format!("{}: {e}", args.url))?;
     if let Some(protocol) = ws.protocol() {
         tracing::debug!("subprotocol {protocol}");
+    }
+    #[cfg(feature = "deflate")]
+    if let Some(params) = ws.deflate() {
+        tracing::debug!("permessage-deflate {params:?}");
     }
 
     let mut lines = stdin_lines();
