@@ -74,6 +74,7 @@ async function echo(mode, maxPayload) {
     socket.on("close", (r) => reject(new Error(`closed early: ${r}`)));
     socket.on("open", () => {
       console.log(`ok open on ${socket.transport.name} sid length ${socket.id.length}`);
+      if (socket.transport.ws) console.log(`ok extensions [${socket.transport.ws.extensions}]`);
       before.forEach(send);
       big.forEach(send);
       if (mode !== "upgrade") batch("after").forEach(send);
@@ -81,6 +82,7 @@ async function echo(mode, maxPayload) {
     socket.on("upgrading", () => batch("during").forEach(send));
     socket.on("upgrade", (t) => {
       console.log(`ok upgraded to ${t.name}`);
+      if (t.ws) console.log(`ok extensions [${t.ws.extensions}]`);
       batch("after").forEach(send);
     });
     socket.on("message", (data) => {

@@ -43,6 +43,32 @@ async fn echo_websocket_only() {
     );
 }
 
+/// engine.io-client's WebSocket (Node `ws`) offers permessage-deflate;
+/// with `DeflateConfig` in the server's WebSocket settings it is
+/// negotiated, on a WebSocket-only session and after the upgrade, and
+/// every message (text and binary up to `maxPayload`) is echoed.
+#[cfg(feature = "deflate")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_compressed_with_permessage_deflate() {
+    use tether_engineio::server::EngineConfig;
+    let defaults = EngineConfig::default();
+    let websocket = defaults
+        .websocket
+        .clone()
+        .with_deflate(tether_ws::DeflateConfig::enabled());
+    let config = defaults
+        .with_session(SessionConfig::default().with_max_payload(100_000))
+        .with_websocket(websocket);
+    let server = support::start_with(App::Echo, config.clone()).await;
+    let out = node(server.port, &["echo", "websocket", "100000"]).await;
+    assert!(out.contains("ok extensions [permessage-deflate]"), "{out}");
+    assert!(out.contains("ok echoed 9 messages in order on websocket"), "{out}");
+    let server = support::start_with(App::Echo, config).await;
+    let out = node(server.port, &["echo", "upgrade", "100000"]).await;
+    assert!(out.contains("ok extensions [permessage-deflate]"), "{out}");
+    assert!(out.contains("ok echoed 13 messages in order on websocket"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_across_the_upgrade() {
     let server = start(
