@@ -34,6 +34,8 @@
 //! frames of the workload, so no implementation ever sees end of stream.
 
 pub mod decode;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod encode;
 pub mod loadgen;
 pub mod messages;
