@@ -62,11 +62,17 @@ async fn echo_compressed_with_permessage_deflate() {
     let server = support::start_with(App::Echo, config.clone()).await;
     let out = node(server.port, &["echo", "websocket", "100000"]).await;
     assert!(out.contains("ok extensions [permessage-deflate]"), "{out}");
-    assert!(out.contains("ok echoed 9 messages in order on websocket"), "{out}");
+    assert!(
+        out.contains("ok echoed 9 messages in order on websocket"),
+        "{out}"
+    );
     let server = support::start_with(App::Echo, config).await;
     let out = node(server.port, &["echo", "upgrade", "100000"]).await;
     assert!(out.contains("ok extensions [permessage-deflate]"), "{out}");
-    assert!(out.contains("ok echoed 13 messages in order on websocket"), "{out}");
+    assert!(
+        out.contains("ok echoed 13 messages in order on websocket"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
