@@ -241,7 +241,7 @@ async fn connect(client: Arc<ClientShared>, ns: Namespace, packet: Packet) {
                 }
                 ns.inner.adapter.add_all(socket.id(), &session.rooms);
                 for missed in &session.missed {
-                    let _ = socket.deliver(&messages(missed), false);
+                    let _ = socket.deliver_packet(missed, false);
                 }
                 *lock(&slot) = Some(socket);
             })

@@ -9,12 +9,11 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::adapter::{messages, BroadcastOptions, IntoRooms, Room, SocketInfo};
+use super::adapter::{BroadcastOptions, IntoRooms, Room, SocketInfo};
 use super::ns::NsInner;
 use super::socket::Socket;
 use super::{AckError, EmitError, Sid};
 use crate::Packet;
-use tether_engineio::MessageData;
 
 /// The EVENT packet of an emit: `args` is the argument list when it
 /// serializes to a sequence (a tuple, a `Vec`, an array; `()` for none),
@@ -108,12 +107,7 @@ impl SocketOperator {
             ns.adapter.broadcast(packet, &opts);
             return Ok(());
         }
-        if packet.attachments().is_empty() {
-            return self
-                .socket
-                .deliver(&[MessageData::Text(packet.encode_text())], self.volatile);
-        }
-        self.socket.deliver(&messages(&packet), self.volatile)
+        self.socket.deliver_packet(&packet, self.volatile)
     }
 
     /// Emits `event` and waits for the ack, deserialized into `T`.
@@ -139,7 +133,7 @@ impl SocketOperator {
                 let rx = socket
                     .expect_ack(id)
                     .ok_or(AckError::Emit(EmitError::Disconnected))?;
-                if let Err(e) = socket.deliver(&messages(&packet), self.volatile) {
+                if let Err(e) = socket.deliver_packet(&packet, self.volatile) {
                     socket.forget_ack(id);
                     return Err(AckError::Emit(e));
                 }

@@ -354,7 +354,7 @@ impl Socket {
     pub(crate) fn disconnect_with(&self, reason: DisconnectReason, close: bool) {
         if reason == DisconnectReason::ServerNamespaceDisconnect && self.connected() {
             if let Ok(packet) = Packet::disconnect(self.inner.ns.name.clone()) {
-                let _ = self.deliver(&[MessageData::Text(packet.encode_text())], false);
+                let _ = self.deliver_packet(&packet, false);
             }
         }
         self.inner.client.forget(&self.inner.ns.name);
@@ -414,6 +414,16 @@ impl Socket {
         ns.remove(self.inner.id);
         for handler in disconnect {
             tokio::spawn(handler(self.clone(), reason));
+        }
+    }
+
+    /// Queues `packet` for the client: its text, then its attachments, all
+    /// together (a plain packet without building a list).
+    pub(crate) fn deliver_packet(&self, packet: &Packet, volatile: bool) -> Result<(), EmitError> {
+        if packet.attachments().is_empty() {
+            self.deliver(&[MessageData::Text(packet.encode_text())], volatile)
+        } else {
+            self.deliver(&super::adapter::messages(packet), volatile)
         }
     }
 
@@ -575,13 +585,7 @@ impl Event {
             return Ok(());
         }
         let packet = super::operators::ack_packet(self.socket.inner.ns.name.clone(), id, args)?;
-        if packet.attachments().is_empty() {
-            return self
-                .socket
-                .deliver(&[MessageData::Text(packet.encode_text())], false);
-        }
-        self.socket
-            .deliver(&super::adapter::messages(&packet), false)
+        self.socket.deliver_packet(&packet, false)
     }
 }
 
