@@ -218,7 +218,12 @@ impl Socket {
     {
         let handler: DisconnectHandler = Box::new(move |s, r| Box::pin(handler(s, r)));
         let mut state = lock(&self.inner.state);
-        if state.reason.is_some() {
+        if let Some(reason) = state.reason {
+            // Registered after the socket went (it can disconnect between
+            // its CONNECT and its handler's first lines, from another
+            // thread: a shutdown, a server-wide disconnect): it runs now.
+            drop(state);
+            tokio::spawn(handler(self.clone(), reason));
             return;
         }
         if disconnecting {
