@@ -270,13 +270,39 @@ impl MessageCodec {
     #[inline]
     pub fn release_buffers(&mut self) {
         if self.incoming.is_none() {
-            if self.binary.capacity() > 0 {
-                self.binary = BytesMut::new();
-            }
-            if self.text.capacity() > 0 {
-                self.text = Utf8Buf::new();
-            }
+            // Even an empty view (capacity 0) may hold on to the buffer of
+            // the last message, which a piece was split off (an inflated
+            // text message split off its inflate buffer, say): replace them
+            // whatever their capacity; dropping an unallocated one is free.
+            self.binary = BytesMut::new();
+            self.text = Utf8Buf::new();
         }
+    }
+
+    /// Frees the permessage-deflate zlib state kept between messages with
+    /// context takeover, for a connection gone idle: about 428 KB at 15-bit
+    /// windows, of which only the windows are kept (at most `2^bits` bytes
+    /// per direction, see [`DeflateParams`](crate::DeflateParams)). The
+    /// context is not lost: the next message in each direction primes a new
+    /// state with its window, which costs hashing the window again before a
+    /// message is compressed (tens of microseconds at 15 bits), so call it
+    /// for connections idle for a while, not between every two messages.
+    ///
+    /// A direction in the middle of a message keeps its state. Returns
+    /// whether anything was freed; without compression in force it does
+    /// nothing.
+    #[cfg(feature = "deflate")]
+    pub fn release_compression_state(&mut self) -> bool {
+        self.deflate.as_deref_mut().is_some_and(|d| d.release())
+    }
+
+    /// Whether [`release_compression_state`](MessageCodec::release_compression_state)
+    /// would free anything now.
+    #[cfg(feature = "deflate")]
+    pub fn holds_compression_state(&self) -> bool {
+        self.deflate
+            .as_deref()
+            .is_some_and(|d| d.holds_releasable_state())
     }
 
     /// Whether a data message is being received (some of its frames or

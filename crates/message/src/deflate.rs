@@ -37,10 +37,22 @@ use crate::{Error, Role};
 /// | 14 | 314,496 | 47,552 |
 /// | 15 | 380,032 | 47,552 |
 ///
-/// With context takeover the state is kept for the life of the connection;
-/// without it (`*_no_context_takeover`), the state of that direction is
-/// allocated for each message and freed at its end, so an idle connection
-/// keeps none.
+/// Without context takeover (`*_no_context_takeover`), the state of that
+/// direction is allocated for each message and freed at its end, so an idle
+/// connection keeps none.
+///
+/// With context takeover the state is kept between messages, and a copy of
+/// the direction's window (the last `2^bits` bytes of its uncompressed data,
+/// at most 32 KiB) is kept beside it.
+/// [`MessageCodec::release_compression_state`](crate::MessageCodec::release_compression_state)
+/// frees the zlib state of an idle connection and keeps only the windows:
+/// at most `2^bits` bytes per direction (64 KiB for both at 15 bits, less
+/// when less was sent), against about 428 KB. The next message primes a new
+/// state with the window, so the peer sees one unbroken context (the
+/// compressor's back-references stay within the data the peer's window
+/// holds); priming the compressor costs hashing the window again, tens of
+/// microseconds at 15 bits, so release only connections idle for a while
+/// (tether-ws does it after `DeflateConfig::release_after`).
 ///
 /// # Window bits 8
 ///
@@ -159,9 +171,94 @@ pub(crate) struct Deflate {
     recv_reset: bool,
     compressor: Option<Compress>,
     decompressor: Option<Decompress>,
+    /// With context takeover: the last bytes compressed (sent) and inflated
+    /// (received), the dictionary a released state is primed with.
+    send_window: Window,
+    recv_window: Window,
+    /// A message is being compressed (a streamed one) or inflated: its
+    /// state cannot be released until it ends.
+    send_open: bool,
+    recv_open: bool,
     /// The message being inflated held a final block (BFINAL): the rest of
     /// its data is ignored and the context starts again after it.
     ended: bool,
+}
+
+/// The last `cap` bytes of a stream of data (a ring once full), allocated
+/// as the data comes, up to `cap`.
+#[derive(Debug)]
+struct Window {
+    buf: Vec<u8>,
+    /// Where the oldest byte is, once the ring is full.
+    head: usize,
+    cap: usize,
+}
+
+impl Window {
+    fn new(bits: u8) -> Window {
+        Window {
+            buf: Vec::new(),
+            head: 0,
+            cap: 1 << bits,
+        }
+    }
+
+    fn push(&mut self, mut data: &[u8]) {
+        let cap = self.cap;
+        if data.len() >= cap {
+            self.buf.clear();
+            self.buf
+                .extend_from_slice(data.get(data.len() - cap..).unwrap_or_default());
+            self.head = 0;
+            return;
+        }
+        if self.buf.len() < cap {
+            let n = (cap - self.buf.len()).min(data.len());
+            let need = self.buf.len() + n;
+            if need > self.buf.capacity() {
+                // Grow by doubling, never past the window.
+                let target = need.max(self.buf.capacity() * 2).min(cap);
+                self.buf.reserve_exact(target - self.buf.len());
+            }
+            let (now, rest) = data.split_at(n);
+            self.buf.extend_from_slice(now);
+            data = rest;
+            if data.is_empty() {
+                return;
+            }
+            self.head = 0;
+        }
+        // Full: overwrite the oldest bytes.
+        let first = (cap - self.head).min(data.len());
+        let (a, b) = data.split_at(first);
+        if let Some(dst) = self.buf.get_mut(self.head..self.head + first) {
+            dst.copy_from_slice(a);
+        }
+        if let Some(dst) = self.buf.get_mut(..b.len()) {
+            dst.copy_from_slice(b);
+        }
+        self.head = (self.head + data.len()) % cap;
+    }
+
+    /// The bytes in order, oldest first.
+    fn linear(&mut self) -> &[u8] {
+        if self.head != 0 {
+            self.buf.rotate_left(self.head);
+            self.head = 0;
+        }
+        &self.buf
+    }
+
+    /// Keeps only the bytes (for an idle connection).
+    fn shrink(&mut self) {
+        let _ = self.linear();
+        self.buf.shrink_to_fit();
+    }
+
+    fn clear(&mut self) {
+        self.buf = Vec::new();
+        self.head = 0;
+    }
 }
 
 fn compress_failed(e: flate2::CompressError) -> Error {
@@ -192,8 +289,34 @@ impl Deflate {
             recv_reset: recv.1,
             compressor: None,
             decompressor: None,
+            send_window: Window::new(send.0.max(9)),
+            recv_window: Window::new(recv.0.max(9)),
+            send_open: false,
+            recv_open: false,
             ended: false,
         }
+    }
+
+    /// Frees the compressor and the decompressor between messages (a
+    /// direction in the middle of a message keeps its state), keeping the
+    /// windows that prime the next ones. Returns whether anything was freed.
+    pub(crate) fn release(&mut self) -> bool {
+        let mut freed = false;
+        if !self.send_open && self.compressor.take().is_some() {
+            self.send_window.shrink();
+            freed = true;
+        }
+        if !self.recv_open && self.decompressor.take().is_some() {
+            self.recv_window.shrink();
+            freed = true;
+        }
+        freed
+    }
+
+    /// Whether [`release`](Deflate::release) would free anything now.
+    pub(crate) fn holds_releasable_state(&self) -> bool {
+        (!self.send_open && self.compressor.is_some())
+            || (!self.recv_open && self.decompressor.is_some())
     }
 
     /// Messages shorter than this are sent uncompressed.
@@ -212,10 +335,23 @@ impl Deflate {
     /// (`end`), the trailing empty block is removed and the context is
     /// dropped if it is not taken over.
     pub(crate) fn compress(&mut self, mut input: &[u8], end: bool) -> Result<Bytes, Error> {
-        let (level, bits) = (self.level, self.send_bits);
-        let compressor = self.compressor.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(level), false, bits)
-        });
+        let all = input;
+        let compressor = match &mut self.compressor {
+            Some(c) => c,
+            none => {
+                let mut c = Compress::new_with_window_bits(
+                    Compression::new(self.level),
+                    false,
+                    self.send_bits,
+                );
+                // A released context: the peer still holds the window.
+                if !self.send_window.buf.is_empty() {
+                    c.set_dictionary(self.send_window.linear())
+                        .map_err(compress_failed)?;
+                }
+                none.insert(c)
+            }
+        };
         let mut out = BytesMut::new();
         // Stored blocks cost 5 bytes per 64 KiB; a sync flush up to 10 more.
         let mut want = input.len() + input.len() / 1024 + 64;
@@ -238,6 +374,10 @@ impl Deflate {
             }
             want = want.saturating_mul(2);
         }
+        if !self.send_reset {
+            self.send_window.push(all);
+        }
+        self.send_open = !end;
         if end {
             if out.ends_with(&TAIL) {
                 out.truncate(out.len() - TAIL.len());
@@ -274,10 +414,21 @@ impl Deflate {
         if self.ended {
             return Ok(0);
         }
-        let bits = self.recv_bits;
-        let decompressor = self
-            .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        self.recv_open = true;
+        let decompressor = match &mut self.decompressor {
+            Some(d) => d,
+            none => {
+                let mut d = Decompress::new_with_window_bits(false, self.recv_bits);
+                // A released context: the peer's compressor still refers
+                // to the window.
+                if !self.recv_window.buf.is_empty() {
+                    d.set_dictionary(self.recv_window.linear())
+                        .map_err(|_| Error::InvalidCompressedData { inflated })?;
+                }
+                none.insert(d)
+            }
+        };
+        let track = !self.recv_reset;
         let mut total = 0u64;
         // Room for what text usually inflates to (4-8x) in one call, so a
         // small message is one call that stays in zlib's fast path.
@@ -303,6 +454,9 @@ impl Deflate {
             let kept = produced.saturating_sub(usize::try_from(over).unwrap_or(usize::MAX));
             out.truncate(start + kept);
             if kept > 0 {
+                if track {
+                    self.recv_window.push(out.get(start..).unwrap_or_default());
+                }
                 sink(out)?;
             }
             if over > 0 {
@@ -347,8 +501,13 @@ impl Deflate {
         let result = self.inflate(&TAIL, out, left, inflated, sink);
         if self.recv_reset || self.ended || result.is_err() {
             self.decompressor = None;
+            if self.ended || result.is_err() {
+                // The next message starts a new context.
+                self.recv_window.clear();
+            }
         }
         self.ended = false;
+        self.recv_open = false;
         result
     }
 }
@@ -405,6 +564,132 @@ mod tests {
         for _ in 0..3 {
             let data = server.compress(&text, true).unwrap();
             assert_eq!(inflate_all(&mut client, &data), text);
+        }
+    }
+
+    /// Text that compresses with back-references far into the window:
+    /// records that repeat earlier ones at varying distances.
+    fn records(seed: u32, len: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+        let mut out = Vec::with_capacity(len + 64);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let r = format!(
+                "{{\"id\":{},\"user\":\"u{}\",\"n\":{}}},",
+                x % 97,
+                x % 13,
+                x % 1000
+            );
+            out.extend_from_slice(r.as_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    /// A compressor released between messages (and primed again with its
+    /// window) writes a stream that one unbroken peer context inflates.
+    #[test]
+    fn a_released_compressor_keeps_the_peer_context() {
+        for bits in [9u8, 12, 15] {
+            let params = DeflateParams::default()
+                .with_server_max_window_bits(bits)
+                .with_client_max_window_bits(bits);
+            let mut server = Deflate::new(params, Role::Server);
+            let mut peer = Decompress::new_with_window_bits(false, bits);
+            for i in 0..40u32 {
+                let text = records(i, [10, 300, 5_000, 40_000, 70_000][i as usize % 5]);
+                let mut data = server.compress(&text, true).unwrap().to_vec();
+                data.extend_from_slice(&TAIL);
+                let mut out = Vec::with_capacity(text.len() + 64);
+                peer.decompress_vec(&data, &mut out, FlushDecompress::Sync)
+                    .unwrap();
+                assert_eq!(out, text, "bits {bits}, message {i}");
+                if i % 3 != 1 {
+                    assert!(server.release());
+                    assert_eq!(server.holds_state(), (false, false));
+                }
+            }
+        }
+    }
+
+    /// A decompressor released between messages and primed with its window
+    /// inflates what one unbroken peer compressor sends.
+    #[test]
+    fn a_released_decompressor_keeps_the_context() {
+        for bits in [9u8, 12, 15] {
+            let params = DeflateParams::default()
+                .with_server_max_window_bits(bits)
+                .with_client_max_window_bits(bits);
+            let mut client = Deflate::new(params, Role::Client);
+            let mut peer = Compress::new_with_window_bits(Compression::new(6), false, bits);
+            let mut repeats = 0;
+            for i in 0..40u32 {
+                let text = records(i / 2, [10, 300, 5_000, 40_000, 70_000][i as usize % 5]);
+                let mut data = Vec::with_capacity(text.len() + 1024);
+                peer.compress_vec(&text, &mut data, FlushCompress::Sync)
+                    .unwrap();
+                assert!(data.ends_with(&TAIL));
+                data.truncate(data.len() - TAIL.len());
+                if data.len() < text.len() / 3 {
+                    repeats += 1;
+                }
+                assert_eq!(
+                    inflate_all(&mut client, &data),
+                    text,
+                    "bits {bits}, message {i}"
+                );
+                if i % 3 != 1 {
+                    assert!(client.release());
+                    assert_eq!(client.holds_state(), (false, false));
+                }
+            }
+            assert!(repeats > 0, "the data never referred back");
+        }
+    }
+
+    /// Released state is only the windows; nothing to release without
+    /// context takeover, or in the middle of a message.
+    #[test]
+    fn release_keeps_only_the_windows() {
+        let mut server = Deflate::new(DeflateParams::default(), Role::Server);
+        assert!(!server.release());
+        server.compress(&records(1, 100_000), true).unwrap();
+        assert!(server.holds_releasable_state());
+        assert!(server.release());
+        assert_eq!(server.send_window.buf.capacity(), 1 << 15);
+        assert!(!server.holds_releasable_state());
+        // Primed again from the window: a repeat of the last 10,000 bytes
+        // costs back-references of at most 258 bytes each (about 120
+        // bytes), as if the state had been kept.
+        let tail = records(1, 100_000)[90_000..].to_vec();
+        let again = server.compress(&tail, true).unwrap();
+        assert!(again.len() < 400, "{} bytes", again.len());
+        assert!(server.release());
+        // A streamed message keeps its state until its end.
+        server.compress(b"first part, ", false).unwrap();
+        assert!(!server.release());
+        server.compress(b"last part", true).unwrap();
+        assert!(server.release());
+        let off = DeflateParams::default().with_server_no_context_takeover(true);
+        let mut server = Deflate::new(off, Role::Server);
+        server.compress(&records(2, 1000), true).unwrap();
+        assert!(!server.release());
+        assert_eq!(server.send_window.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn the_window_keeps_the_last_bytes_in_order() {
+        let mut w = Window::new(9);
+        let mut all = Vec::new();
+        for i in 0..200u32 {
+            let piece: Vec<u8> = (0..(i * 37 % 700)).map(|j| (i + j) as u8).collect();
+            w.push(&piece);
+            all.extend_from_slice(&piece);
+            let keep = all.len().min(512);
+            assert_eq!(w.linear(), &all[all.len() - keep..], "after piece {i}");
+            assert!(w.buf.capacity() <= 512);
         }
     }
 

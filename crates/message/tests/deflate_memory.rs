@@ -81,6 +81,43 @@ fn state_bytes(bits: u8, takeover: bool) -> (isize, isize) {
     (compressor, decompressor)
 }
 
+/// Heap both ends together keep after a message of `len` bytes each way
+/// (context takeover both ways), once their zlib state is released: four
+/// windows (each end's send and receive).
+fn released_bytes(bits: u8, len: usize) -> isize {
+    let params = DeflateParams::default()
+        .with_server_max_window_bits(bits)
+        .with_client_max_window_bits(bits);
+    let config = MessageConfig::default().with_deflate(Some(params));
+    let mut server = MessageCodec::with_config(Role::Server, config.clone());
+    let mut client = MessageCodec::with_config(Role::Client, config);
+    let text: String = "{\"event\":\"tick\",\"data\":[1,2,3]} "
+        .repeat(len / 33 + 1)
+        .chars()
+        .take(len)
+        .collect();
+    let exchange = |from: &mut MessageCodec, to: &mut MessageCodec| {
+        let mut wire = BytesMut::new();
+        from.encode(Message::text(text.clone()), &mut wire).unwrap();
+        let got = to.decode(&mut wire).unwrap();
+        assert_eq!(got, Some(Message::text(text.clone())));
+    };
+    let before = live();
+    exchange(&mut server, &mut client);
+    exchange(&mut client, &mut server);
+    for codec in [&mut server, &mut client] {
+        assert!(codec.holds_compression_state());
+        assert!(codec.release_compression_state());
+        assert!(!codec.holds_compression_state());
+        codec.release_buffers();
+    }
+    let kept = live() - before;
+    // The context survives the release.
+    exchange(&mut server, &mut client);
+    exchange(&mut client, &mut server);
+    kept
+}
+
 // One test: the counters are shared by the whole process.
 #[test]
 fn bytes_per_connection() {
@@ -100,6 +137,20 @@ fn bytes_per_connection() {
         println!("| {bits} | {c} | {d} |");
         assert!(c > 0 && d > 0);
         assert!(c < 400 << 10 && d < 96 << 10, "{bits}: {c} {d}");
+    }
+
+    // Released with context takeover: each end keeps the windows, at most
+    // 2^bits bytes per direction, and less after less data.
+    println!("released with context takeover, server and client together, bytes:");
+    println!("| window bits | after 1 KiB each way | after 100 KiB each way |");
+    println!("|---|---|---|");
+    for bits in [9u8, 12, 15] {
+        let small = released_bytes(bits, 1024);
+        let large = released_bytes(bits, 100 << 10);
+        println!("| {bits} | {small} | {large} |");
+        let window = (1isize << bits).min(1024);
+        assert!(small <= 4 * window + 1024, "{bits}: {small}");
+        assert!(large <= 4 * (1 << bits) + 1024, "{bits}: {large}");
     }
 
     // The bomb (1 GiB from about 1 MiB) against a 1 MiB limit, in 4 KiB reads.
