@@ -111,7 +111,11 @@ const READ_KEEP: usize = 4096;
 /// connection holds no buffer but a read buffer of at most 4 KiB (only once
 /// data has arrived) and a write buffer of at most 4 KiB (only once data
 /// was sent): small
-/// messages then cost no allocation, large ones no lasting memory.
+/// messages then cost no allocation, large ones no lasting memory. With
+/// permessage-deflate and context takeover, the zlib state (about 428 KB
+/// at 15-bit windows) is freed once the connection has been idle for
+/// [`DeflateConfig::release_after`](crate::DeflateConfig::release_after)
+/// (1 s by default), keeping at most 32 KiB of window per direction.
 ///
 /// [`WebSocketStream`]: crate::WebSocketStream
 #[derive(Debug)]
@@ -174,11 +178,28 @@ struct Timers {
     keepalive_active: bool,
     /// Bytes were read since the idle timer was last armed.
     idle_active: bool,
+    /// permessage-deflate with context takeover: the zlib state is
+    /// released after this long without traffic
+    /// ([`DeflateConfig::release_after`](crate::DeflateConfig::release_after)).
+    release_after: Option<Duration>,
+    release: Option<Instant>,
+    arm_release: bool,
+    /// Bytes were read or a message sent since the release timer was armed.
+    release_active: bool,
 }
 
 impl Timers {
     fn changed(&self) -> bool {
-        self.arm_keepalive | self.arm_idle | self.arm_close
+        self.arm_keepalive | self.arm_idle | self.arm_close | self.arm_release
+    }
+
+    /// Traffic: the release timer starts, or is pushed back when it fires.
+    #[inline]
+    fn touch_release(&mut self) {
+        if self.release_after.is_some() {
+            self.arm_release |= self.release.is_none();
+            self.release_active = true;
+        }
     }
 
     fn arm(&mut self, now: Instant) {
@@ -190,13 +211,17 @@ impl Timers {
             self.idle = self.idle_timeout.map(|d| now + d);
             self.idle_active = false;
         }
+        if std::mem::take(&mut self.arm_release) && self.release.is_none() {
+            self.release = self.release_after.map(|d| now + d);
+            self.release_active = false;
+        }
         if std::mem::take(&mut self.arm_close) && self.close.is_none() {
             self.close = Some(now + self.close_timeout);
         }
     }
 
     fn next(&self) -> Option<Instant> {
-        [self.keepalive, self.idle, self.close]
+        [self.keepalive, self.idle, self.close, self.release]
             .into_iter()
             .flatten()
             .min()
@@ -206,9 +231,24 @@ impl Timers {
     fn stop_activity_timers(&mut self) {
         self.keepalive = None;
         self.idle = None;
+        self.release = None;
         self.arm_keepalive = false;
         self.arm_idle = false;
+        self.arm_release = false;
     }
+}
+
+/// When the zlib state of an idle connection is released: with
+/// permessage-deflate in force and context takeover in some direction.
+fn release_after(config: &WebSocketConfig) -> Option<Duration> {
+    #[cfg(feature = "deflate")]
+    if let Some(params) = &config.message.deflate {
+        if !(params.server_no_context_takeover && params.client_no_context_takeover) {
+            return config.handshake.deflate.release_after;
+        }
+    }
+    let _ = config;
+    None
 }
 
 fn is_caller_error(e: &tether_message::Error) -> bool {
@@ -249,6 +289,10 @@ impl Connection {
                 arm_close: false,
                 keepalive_active: false,
                 idle_active: false,
+                release_after: release_after(config),
+                release: None,
+                arm_release: false,
+                release_active: false,
             },
         }
     }
@@ -269,6 +313,15 @@ impl Connection {
     #[cfg(feature = "deflate")]
     pub fn deflate(&self) -> Option<&tether_message::DeflateParams> {
         self.codec.deflate()
+    }
+
+    /// Whether zlib state is held that the compression release timer
+    /// ([`DeflateConfig::release_after`](crate::DeflateConfig::release_after))
+    /// would free: `false` without compression, without context takeover,
+    /// and once released.
+    #[cfg(feature = "deflate")]
+    pub fn holds_compression_state(&self) -> bool {
+        self.codec.holds_compression_state()
     }
 
     /// Sends the next text or binary message (or the next streamed one)
@@ -297,6 +350,7 @@ impl Connection {
         if n > 0 {
             self.timers.keepalive_active = true;
             self.timers.idle_active = true;
+            self.timers.touch_release();
         }
     }
 
@@ -581,6 +635,7 @@ impl Connection {
                 Ok(())
             }
             data => {
+                self.timers.touch_release();
                 let queue = &mut self.queue;
                 let staging = &mut queue.staging;
                 let segs = &mut queue.segs;
@@ -622,6 +677,7 @@ impl Connection {
         if self.close_sent || self.closed {
             return Err(Error::ConnectionClosed);
         }
+        self.timers.touch_release();
         let queue = &mut self.queue;
         let staging = &mut queue.staging;
         let segs = &mut queue.segs;
@@ -644,6 +700,7 @@ impl Connection {
         if self.close_sent || self.closed {
             return Err(Error::ConnectionClosed);
         }
+        self.timers.touch_release();
         let queue = &mut self.queue;
         let staging = &mut queue.staging;
         let segs = &mut queue.segs;
@@ -799,6 +856,11 @@ impl Connection {
     ///   else the timer restarts.
     /// * Keepalive timer: if nothing was read in the period that ended, a
     ///   ping is queued; the timer restarts.
+    /// * Compression release timer (permessage-deflate with context
+    ///   takeover, [`DeflateConfig::release_after`](crate::DeflateConfig::release_after)):
+    ///   if nothing was read or sent in the period that ended, the zlib
+    ///   state is freed (the windows are kept, the context goes on) and the
+    ///   timer stops until the next traffic; else it restarts.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.timers.arm(now);
         if self.timers.close.is_some_and(|t| now >= t) {
@@ -812,6 +874,15 @@ impl Connection {
                 self.fail(Some(CloseCode::GoingAway));
                 self.pending_error = Some(Error::IdleTimeout);
                 return;
+            }
+        }
+        if self.timers.release.is_some_and(|t| now >= t) {
+            if std::mem::take(&mut self.timers.release_active) {
+                self.timers.release = self.timers.release_after.map(|d| now + d);
+            } else {
+                self.timers.release = None;
+                #[cfg(feature = "deflate")]
+                self.codec.release_compression_state();
             }
         }
         if self.timers.keepalive.is_some_and(|t| now >= t) {

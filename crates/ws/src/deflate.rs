@@ -46,6 +46,8 @@
 //! assert_eq!(deflate::check_response(offered.as_ref(), &[answer]).unwrap(), Some(params));
 //! ```
 
+use std::time::Duration;
+
 use crate::handshake::Extension;
 use crate::DeflateProblem;
 
@@ -124,6 +126,18 @@ pub struct DeflateConfig {
     ///
     /// Default: 6 (zlib's default).
     pub level: u32,
+
+    /// With context takeover, an idle connection frees its zlib state (about
+    /// 428 KB at 15-bit windows) after this long without traffic, keeping
+    /// only the windows (at most 32 KiB per direction); the next message
+    /// primes a new state with them, so the context goes on unbroken. This
+    /// end's choice, not negotiated; `None` keeps the state for the life of
+    /// the connection. See
+    /// [`MessageCodec::release_compression_state`](tether_message::MessageCodec::release_compression_state).
+    ///
+    /// Default: 1 s (priming costs tens of microseconds, at most once per
+    /// idle period).
+    pub release_after: Option<Duration>,
 }
 
 impl Default for DeflateConfig {
@@ -136,6 +150,7 @@ impl Default for DeflateConfig {
             client_max_window_bits: MAX_WINDOW_BITS,
             threshold: 64,
             level: 6,
+            release_after: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -194,6 +209,12 @@ impl DeflateConfig {
     /// Sets [`DeflateConfig::level`] (at most 9).
     pub fn with_level(mut self, level: u32) -> Self {
         self.level = level.min(9);
+        self
+    }
+
+    /// Sets [`DeflateConfig::release_after`].
+    pub fn with_release_after(mut self, after: Option<Duration>) -> Self {
+        self.release_after = after;
         self
     }
 
