@@ -14,7 +14,12 @@
 //!
 //! Settings: `takeover` (context takeover both ways, the RFC default) and
 //! `no-takeover` (`server_no_context_takeover; client_no_context_takeover`
-//! agreed).
+//! agreed). tether is measured twice with takeover: with its state kept
+//! (`DeflateConfig::release_after` off) and idle past `release_after`
+//! (its default is 1 s; 10 ms here, to run in seconds: what is kept after
+//! the release does not depend on the delay), its connection polled until
+//! then as a server's connection task polls it. yawc and sockudo-ws keep
+//! their state however long a connection is idle.
 //!
 //! ```sh
 //! cargo run --release -p tether-benches --bin bench-deflate-memory -- --conns 200
@@ -28,6 +33,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
@@ -110,6 +116,9 @@ struct Setup {
     wire: &'static [u8],
     reply: Bytes,
     no_takeover: bool,
+    /// tether's `DeflateConfig::release_after`, waited for (the connection
+    /// polled) before the connection is held.
+    release: Option<Duration>,
 }
 
 impl Setup {
@@ -128,6 +137,11 @@ fn measure<T>(
     rt: &tokio::runtime::Runtime,
     mut make: impl FnMut(&Setup, &tokio::runtime::Runtime) -> T,
 ) {
+    let setting = match (setup.no_takeover, setup.release) {
+        (true, _) => "no-takeover".to_string(),
+        (false, None) => "takeover".to_string(),
+        (false, Some(d)) => format!("takeover, idle past release_after ({} ms)", d.as_millis()),
+    };
     // One connection first, so that one-time state (lazy statics, the
     // runtime's buffers) is not counted.
     drop(make(setup, rt));
@@ -137,11 +151,6 @@ fn measure<T>(
         held.push(make(setup, rt));
     }
     let per = (live() - before) as f64 / conns as f64;
-    let setting = if setup.no_takeover {
-        "no-takeover"
-    } else {
-        "takeover"
-    };
     println!("| {name} | {setting} | {per:.0} |");
     drop(held);
 }
@@ -151,7 +160,8 @@ fn tether(setup: &Setup, rt: &tokio::runtime::Runtime) -> tether_ws::WebSocketSt
         .with_server_no_context_takeover(setup.no_takeover)
         .with_client_no_context_takeover(setup.no_takeover);
     let config = tether_ws::WebSocketConfig::default()
-        .with_message_config(tether_ws::MessageConfig::default().with_deflate(Some(params)));
+        .with_message_config(tether_ws::MessageConfig::default().with_deflate(Some(params)))
+        .with_deflate(tether_ws::DeflateConfig::default().with_release_after(setup.release));
     let mut ws = tether_ws::WebSocketStream::from_raw_parts(
         setup.io(),
         tether_ws::Role::Server,
@@ -165,6 +175,12 @@ fn tether(setup: &Setup, rt: &tokio::runtime::Runtime) -> tether_ws::WebSocketSt
         }
         let text = tether_ws::Utf8Bytes::try_from(setup.reply.clone()).unwrap();
         ws.send(tether_ws::Message::Text(text)).await.unwrap();
+        if let Some(after) = setup.release {
+            // Idle, and polled as a server's connection task polls it.
+            let idle = tokio::time::timeout(after * 2 + Duration::from_millis(5), ws.next());
+            assert!(idle.await.is_err());
+            assert!(!ws.connection().holds_compression_state());
+        }
     });
     ws
 }
@@ -242,8 +258,20 @@ fn main() {
             wire,
             reply: Bytes::from(json_message(1 << 10, 2)),
             no_takeover,
+            release: None,
         };
         measure("tether", &setup, conns, &rt, tether);
+        if !no_takeover {
+            // The state after the release does not depend on the delay (1 s
+            // by default); a short one keeps the run to seconds.
+            let released = Setup {
+                release: Some(Duration::from_millis(10)),
+                wire,
+                reply: setup.reply.clone(),
+                no_takeover,
+            };
+            measure("tether", &released, conns, &rt, tether);
+        }
         measure("yawc", &setup, conns, &rt, yawc);
         measure("sockudo-ws", &setup, conns, &rt, sockudo);
     }

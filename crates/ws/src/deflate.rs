@@ -135,8 +135,8 @@ pub struct DeflateConfig {
     /// the connection. See
     /// [`MessageCodec::release_compression_state`](tether_message::MessageCodec::release_compression_state).
     ///
-    /// Default: 1 s (priming costs tens of microseconds, at most once per
-    /// idle period).
+    /// Default: 1 s (priming the compressor again costs about 120 µs at 15
+    /// bits, at most once per idle period).
     pub release_after: Option<Duration>,
 }
 
