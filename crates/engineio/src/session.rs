@@ -272,6 +272,56 @@ pub enum SendError {
     Closed,
 }
 
+/// How a message is sent: the options of the reference's
+/// `socket.send(data, { compress })`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SendOptions {
+    /// Whether the transport may compress the message. Default true. On a
+    /// WebSocket with permessage-deflate (RFC 7692) in force, false sends
+    /// the message uncompressed (RSV1 clear), out of the compression
+    /// context the other messages share: for a secret that must not be
+    /// compressed with data an attacker chooses. The polling transport
+    /// compresses nothing (its responses carry no `Content-Encoding`), so
+    /// there it changes nothing.
+    pub compress: bool,
+}
+
+impl Default for SendOptions {
+    fn default() -> SendOptions {
+        SendOptions { compress: true }
+    }
+}
+
+impl SendOptions {
+    /// The defaults: compressed where the transport compresses.
+    pub fn new() -> SendOptions {
+        SendOptions::default()
+    }
+
+    /// Sets [`compress`](SendOptions::compress).
+    pub fn with_compress(mut self, compress: bool) -> SendOptions {
+        self.compress = compress;
+        self
+    }
+}
+
+/// A packet waiting for the client, with how to send it.
+#[derive(Debug)]
+struct Queued {
+    packet: EnginePacket,
+    options: SendOptions,
+}
+
+impl Queued {
+    fn new(packet: EnginePacket) -> Queued {
+        Queued {
+            packet,
+            options: SendOptions::default(),
+        }
+    }
+}
+
 /// Why the session refuses a WebSocket for an upgrade.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -325,7 +375,7 @@ pub struct Session {
     state: State,
     transport: Transport,
     /// Packets for the current transport, in order.
-    out: VecDeque<EnginePacket>,
+    out: VecDeque<Queued>,
     events: VecDeque<Event>,
     get_pending: bool,
     post_pending: bool,
@@ -362,7 +412,7 @@ impl Session {
             .with_heartbeat(millis(config.ping_interval), millis(config.ping_timeout))
             .with_max_payload(config.max_payload);
         let mut out = VecDeque::with_capacity(1);
-        out.push_back(EnginePacket::Open(open));
+        out.push_back(Queued::new(EnginePacket::Open(open)));
         let next_ping = Some(now + config.ping_interval);
         let mut session = Session {
             config,
@@ -450,16 +500,27 @@ impl Session {
     /// [`SendError::Closed`] once closing; [`SendError::Full`] with
     /// `max_buffered_packets` waiting.
     pub fn send(&mut self, data: MessageData) -> Result<(), SendError> {
+        self.send_with(data, SendOptions::default())
+    }
+
+    /// Queues a message for the client, sent with `options` (see
+    /// [`Session::poll_socket_transmit_with`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::send`].
+    pub fn send_with(&mut self, data: MessageData, options: SendOptions) -> Result<(), SendError> {
         if self.is_closing() {
             return Err(SendError::Closed);
         }
         if self.out.len() >= self.config.max_buffered_packets {
             return Err(SendError::Full);
         }
-        self.out.push_back(match data {
+        let packet = match data {
             MessageData::Text(text) => EnginePacket::Message(text),
             MessageData::Binary(data) => EnginePacket::Binary(data),
-        });
+        };
+        self.out.push_back(Queued { packet, options });
         Ok(())
     }
 
@@ -473,15 +534,33 @@ impl Session {
     ///
     /// As [`Session::send`]; nothing is queued on an error.
     pub fn send_all(&mut self, data: &[MessageData]) -> Result<(), SendError> {
+        self.send_all_with(data, SendOptions::default())
+    }
+
+    /// Queues several messages together as [`Session::send_all`] does,
+    /// each sent with `options` (a Socket.IO packet's text and its
+    /// attachments alike).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::send_all`].
+    pub fn send_all_with(
+        &mut self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
         if self.is_closing() {
             return Err(SendError::Closed);
         }
         if !self.has_room_for(data.len()) {
             return Err(SendError::Full);
         }
-        self.out.extend(data.iter().map(|d| match d {
-            MessageData::Text(text) => EnginePacket::Message(text.clone()),
-            MessageData::Binary(data) => EnginePacket::Binary(data.clone()),
+        self.out.extend(data.iter().map(|d| Queued {
+            packet: match d {
+                MessageData::Text(text) => EnginePacket::Message(text.clone()),
+                MessageData::Binary(data) => EnginePacket::Binary(data.clone()),
+            },
+            options,
         }));
         Ok(())
     }
@@ -638,14 +717,14 @@ impl Session {
                 vec![EnginePacket::Noop]
             }
             State::Closing { .. } => {
-                let mut packets: Vec<EnginePacket> = self.out.drain(..).collect();
+                let mut packets: Vec<EnginePacket> = self.out.drain(..).map(|q| q.packet).collect();
                 packets.push(EnginePacket::Close);
                 self.get_pending = false;
                 self.finish(CloseReason::ForcedClose);
                 return Some(packets);
             }
             State::Open if self.out.is_empty() => return None,
-            State::Open => self.out.drain(..).collect(),
+            State::Open => self.out.drain(..).map(|q| q.packet).collect(),
         };
         self.get_pending = false;
         Some(payload)
@@ -777,15 +856,28 @@ impl Session {
     /// that was pinged; the buffered packets in order on the session's
     /// socket.
     pub fn poll_socket_transmit(&mut self, socket: SocketId) -> Option<EnginePacket> {
+        self.poll_socket_transmit_with(socket)
+            .map(|(packet, _)| packet)
+    }
+
+    /// As [`Session::poll_socket_transmit`], with the options the packet
+    /// was sent with ([`Session::send_with`]; the defaults for the
+    /// session's own packets): the runtime writes a packet whose
+    /// [`compress`](SendOptions::compress) is false as an uncompressed
+    /// WebSocket message.
+    pub fn poll_socket_transmit_with(
+        &mut self,
+        socket: SocketId,
+    ) -> Option<(EnginePacket, SendOptions)> {
         if self.socket == Some(socket) {
             if self.is_closed() {
                 return None;
             }
-            return self.out.pop_front();
+            return self.out.pop_front().map(|q| (q.packet, q.options));
         }
         let probe = self.probe.as_mut().filter(|p| p.id == socket)?;
         if std::mem::take(&mut probe.pong_due) {
-            return Some(EnginePacket::pong_probe());
+            return Some((EnginePacket::pong_probe(), SendOptions::default()));
         }
         None
     }
@@ -907,9 +999,12 @@ impl Session {
             self.next_ping = None;
             // One ping waits at most: a client that pongs without reading
             // cannot grow the buffer a ping per interval.
-            let waiting = self.out.iter().any(|p| matches!(p, EnginePacket::Ping(_)));
+            let waiting = self
+                .out
+                .iter()
+                .any(|q| matches!(q.packet, EnginePacket::Ping(_)));
             if !waiting {
-                self.out.push_back(EnginePacket::ping());
+                self.out.push_back(Queued::new(EnginePacket::ping()));
             }
             self.pong_deadline = Some(now + self.config.ping_timeout);
         }
@@ -989,7 +1084,7 @@ mod tests {
             config().with_allow_upgrades(false),
             t0,
         );
-        assert!(matches!(&s.out[0], EnginePacket::Open(o) if o.upgrades.is_empty()));
+        assert!(matches!(&s.out[0].packet, EnginePacket::Open(o) if o.upgrades.is_empty()));
     }
 
     #[test]
@@ -1327,6 +1422,56 @@ mod tests {
             .unwrap();
         assert_eq!(s.transport(), Transport::Polling);
         assert_eq!(get(&mut s).unwrap(), [EnginePacket::Close]);
+    }
+
+    #[test]
+    fn send_options_go_with_each_packet_to_the_websocket() {
+        let t0 = Instant::now();
+        let mut s = Session::new("a", Transport::WebSocket, config(), t0);
+        let ws = s.socket().unwrap();
+        let plain = SendOptions::new().with_compress(false);
+        s.send(text("compressed")).unwrap();
+        s.send_with(text("secret"), plain).unwrap();
+        let packet = [text("text"), MessageData::Binary(vec![1u8].into())];
+        s.send_all_with(&packet, plain).unwrap();
+        s.send_all(&packet).unwrap();
+        let out: Vec<_> = std::iter::from_fn(|| s.poll_socket_transmit_with(ws))
+            .map(|(p, o)| (p, o.compress))
+            .collect();
+        assert!(matches!(&out[0], (EnginePacket::Open(_), true)));
+        assert_eq!(
+            out[1..],
+            [
+                (EnginePacket::message("compressed"), true),
+                (EnginePacket::message("secret"), false),
+                (EnginePacket::message("text"), false),
+                (EnginePacket::binary(vec![1u8]), false),
+                (EnginePacket::message("text"), true),
+                (EnginePacket::binary(vec![1u8]), true),
+            ]
+        );
+        // The heartbeat goes with the defaults.
+        s.handle_timeout(t0 + ms(300));
+        assert_eq!(
+            s.poll_socket_transmit_with(ws),
+            Some((EnginePacket::ping(), SendOptions::default()))
+        );
+    }
+
+    #[test]
+    fn send_options_change_nothing_on_polling() {
+        let t0 = Instant::now();
+        let mut s = polling(t0);
+        s.send_with(text("secret"), SendOptions::new().with_compress(false))
+            .unwrap();
+        s.send(text("plain")).unwrap();
+        assert_eq!(
+            get(&mut s).unwrap(),
+            [
+                EnginePacket::message("secret"),
+                EnginePacket::message("plain")
+            ]
+        );
     }
 
     #[test]

@@ -333,6 +333,28 @@ impl Connection {
         self.codec.next_uncompressed();
     }
 
+    /// Queues `message` as [`send`](Connection::send) does, a text or
+    /// binary one uncompressed (see
+    /// [`next_uncompressed`](Connection::next_uncompressed)). The opt-out
+    /// is this message's only: it never passes to the next one, even when
+    /// this one fails.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Connection::send).
+    pub fn send_uncompressed(&mut self, message: Message) -> Result<(), Error> {
+        // Only a message that will be encoded may take the opt-out: the
+        // errors that come before the encoder would leave it set.
+        if !message.is_control()
+            && !self.close_sent
+            && !self.closed
+            && !self.codec.is_sending_fragments()
+        {
+            self.codec.next_uncompressed();
+        }
+        self.send(message)
+    }
+
     // ----- input -----
 
     /// The buffer received bytes are appended to, for a transport that

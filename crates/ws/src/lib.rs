@@ -11,6 +11,12 @@
 //! `AsyncRead + AsyncWrite`, which also receives and sends messages as
 //! streams of chunks ([`WebSocketStream::next_chunk`],
 //! [`WebSocketStream::send_stream`]) for messages too large to hold.
+//! With the `deflate` feature, permessage-deflate (RFC 7692) is negotiated
+//! when configured (`DeflateConfig`), and
+//! a message that must not share a compression context with others (a
+//! secret next to attacker-chosen data) is sent as
+//! [`Outgoing::uncompressed`], also through the writing half of a split
+//! stream.
 //!
 //! A peer that breaks the protocol gets the Close with the mapped code
 //! before the error reaches the application, so an application that stops
@@ -95,7 +101,7 @@ pub use error::{
 pub use hyper_upgrade::{
     is_upgrade_request, upgrade, upgrade_with_config, HyperWebSocket, UpgradeFut,
 };
-pub use stream::{NextChunk, WebSocketStream};
+pub use stream::{NextChunk, Outgoing, WebSocketStream};
 pub use tether_frame::{CloseCode, CloseFrame, Role, Utf8Bytes};
 pub use tether_message::{DataKind, Fragment, Message, MessageChunk, MessageConfig};
 

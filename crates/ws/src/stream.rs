@@ -74,6 +74,12 @@ const MAX_SLICES: usize = 64;
 /// [`send_stream`](WebSocketStream::send_stream) send one message from
 /// pieces as they come, each piece a frame on the wire at once.
 ///
+/// With permessage-deflate in force, text and binary messages are
+/// compressed; one of them goes out uncompressed when sent as
+/// [`Outgoing::uncompressed`] (the stream is also a `Sink<Outgoing>`, so
+/// the writing half of a split stream can do it) or after
+/// [`next_uncompressed`](WebSocketStream::next_uncompressed).
+///
 /// # Closing (RFC 6455 section 7)
 ///
 /// | event | what happens |
@@ -233,6 +239,11 @@ impl<S> WebSocketStream<S> {
     /// ws.send(tether_ws::Message::text("a session token")).await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// The writing half of a split stream cannot reach this method: send
+    /// the message as [`Outgoing::uncompressed`] through the `Sink`
+    /// instead, which also says which message it is for (this flag applies
+    /// to whichever message is queued next).
     pub fn next_uncompressed(&mut self) {
         self.conn.next_uncompressed();
     }
@@ -571,6 +582,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         NextChunk { stream: self }
     }
 
+    // ----- flushing and closing -----
+
+    /// Writes every queued frame and flushes the transport, as
+    /// `SinkExt::flush` does. An inherent method because the stream is a
+    /// `Sink` of two item types ([`Message`] and [`Outgoing`]), for which
+    /// `SinkExt::flush` would need the item named.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| <Self as Sink<Message>>::poll_flush(Pin::new(&mut *self), cx))
+            .await
+    }
+
+    /// Closes the connection as `SinkExt::close` does (see the table
+    /// above): sends Close 1000 unless a Close was sent, waits for the
+    /// peer's at most the close timeout, closes the transport. An inherent
+    /// method for the reason [`flush`](WebSocketStream::flush) is.
+    ///
+    /// # Errors
+    ///
+    /// As `Sink::poll_close`: I/O errors.
+    pub async fn close(&mut self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| <Self as Sink<Message>>::poll_close(Pin::new(&mut *self), cx))
+            .await
+    }
+
     // ----- sending borrowed bytes -----
 
     /// Queues a binary message copied from `data`, once the write queue has
@@ -583,7 +622,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     ///
     /// As `feed`.
     pub async fn feed_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_ready(cx)).await?;
+        std::future::poll_fn(|cx| <Self as Sink<Message>>::poll_ready(Pin::new(&mut *self), cx))
+            .await?;
         self.conn.send_binary(data)
     }
 
@@ -594,7 +634,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     ///
     /// As `feed`.
     pub async fn feed_text(&mut self, text: &str) -> Result<(), Error> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_ready(cx)).await?;
+        std::future::poll_fn(|cx| <Self as Sink<Message>>::poll_ready(Pin::new(&mut *self), cx))
+            .await?;
         self.conn.send_text(text)
     }
 
@@ -619,7 +660,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     pub async fn send_fragment(&mut self, fragment: Fragment) -> Result<(), Error> {
         std::future::poll_fn(|cx| {
             self.poll_control(cx);
-            Pin::new(&mut *self).poll_ready(cx)
+            <Self as Sink<Message>>::poll_ready(Pin::new(&mut *self), cx)
         })
         .await?;
         self.conn.send_fragment(fragment)?;
@@ -765,5 +806,106 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
             }
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// A message to send and how: the item of the stream's `Sink<Outgoing>`,
+/// for a sender that must send some messages uncompressed while holding
+/// only the writing half of a split stream (the Node `ws`
+/// `send(data, { compress: false })`).
+///
+/// With permessage-deflate (RFC 7692) in force, text and binary messages
+/// at or above the threshold (`DeflateConfig::with_threshold`) are
+/// compressed, with context takeover in one context shared by all the
+/// messages of the connection. A secret compressed in the same context as
+/// data an attacker chooses leaks through the compressed sizes (the CRIME
+/// and BREACH attacks); `compress: false` sends the message uncompressed
+/// (RSV1 clear) and leaves it out of the context. Without compression
+/// negotiated, or for a control message, the flag changes nothing.
+///
+/// A [`Message`] converts into it (compressed as usual), so one item type
+/// carries both kinds; `Sink<Message>` stays the plain path. With two
+/// `Sink` impls, a `SinkExt` method whose item type nothing says (a
+/// combinator such as `sink_map_err`, the `poll_*_unpin` methods) needs it
+/// named, `SinkExt::<Message>::...`; `flush()` and `close()` are inherent
+/// methods of the stream and need nothing.
+///
+/// ```no_run
+/// # async fn f(ws: tether_ws::WebSocketStream<tokio::net::TcpStream>) -> Result<(), tether_ws::Error> {
+/// use futures::{SinkExt, StreamExt};
+/// use tether_ws::{Message, Outgoing};
+///
+/// let (mut tx, mut rx) = ws.split::<Outgoing>();
+/// tokio::spawn(async move { while let Some(_message) = rx.next().await {} });
+/// tx.send(Message::text("a chat line").into()).await?;
+/// tx.send(Outgoing::uncompressed(Message::text("a session token"))).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outgoing {
+    /// The message.
+    pub message: Message,
+    /// Whether it may be compressed (the default): false sends it
+    /// uncompressed.
+    pub compress: bool,
+}
+
+impl Outgoing {
+    /// `message`, compressed if permessage-deflate is in force.
+    pub fn new(message: Message) -> Outgoing {
+        Outgoing {
+            message,
+            compress: true,
+        }
+    }
+
+    /// `message`, uncompressed whatever permessage-deflate says.
+    pub fn uncompressed(message: Message) -> Outgoing {
+        Outgoing {
+            message,
+            compress: false,
+        }
+    }
+
+    /// Sets whether the message may be compressed.
+    pub fn with_compress(mut self, compress: bool) -> Outgoing {
+        self.compress = compress;
+        self
+    }
+}
+
+impl From<Message> for Outgoing {
+    fn from(message: Message) -> Outgoing {
+        Outgoing::new(message)
+    }
+}
+
+/// The same as `Sink<Message>`, but a message may be sent uncompressed
+/// ([`Outgoing::compress`]).
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Outgoing> for WebSocketStream<S> {
+    type Error = Error;
+
+    #[inline]
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        <Self as Sink<Message>>::poll_ready(self, cx)
+    }
+
+    #[inline]
+    fn start_send(mut self: Pin<&mut Self>, item: Outgoing) -> Result<(), Error> {
+        if item.compress {
+            self.conn.send(item.message)
+        } else {
+            self.conn.send_uncompressed(item.message)
+        }
+    }
+
+    #[inline]
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        <Self as Sink<Message>>::poll_flush(self, cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        <Self as Sink<Message>>::poll_close(self, cx)
     }
 }

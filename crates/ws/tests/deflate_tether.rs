@@ -314,6 +314,175 @@ async fn compressed_on_the_wire_unless_opted_out() {
     server.await.expect("server");
 }
 
+/// Keeps a copy of every byte read through it.
+struct Recording<S> {
+    inner: S,
+    read: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Recording<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = r {
+            self.read
+                .lock()
+                .expect("lock")
+                .extend_from_slice(&buf.filled()[before..]);
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Recording<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The headers of the frames in `wire`, a server's bytes after its
+/// handshake response.
+fn frame_headers(wire: &[u8]) -> Vec<tether_frame::FrameHeader> {
+    let start = wire
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("the handshake response")
+        + 4;
+    let mut rest = &wire[start..];
+    let mut out = Vec::new();
+    while let Some((header, len)) = tether_frame::FrameHeader::parse(rest).expect("a frame") {
+        let end = len + usize::try_from(header.payload_len).expect("length");
+        rest = &rest[end..];
+        out.push(header);
+    }
+    assert!(rest.is_empty(), "{} bytes after the last frame", rest.len());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_sink_sends_outgoing_uncompressed_without_rsv1() {
+    use tether_frame::{OpCode, Rsv};
+    use tether_ws::Outgoing;
+
+    let text = |i: usize| Message::text(format!("{i}{}", deflate_common::compressible_text(4096)));
+    let binary = |i: usize| {
+        Message::Binary(bytes::Bytes::from(
+            format!("{i}{}", deflate_common::compressible_text(4096)).into_bytes(),
+        ))
+    };
+    // The server's writing half sends these, in this order.
+    let sent = vec![
+        Outgoing::new(text(0)),
+        Outgoing::uncompressed(text(1)),
+        binary(2).into(),
+        Outgoing::uncompressed(binary(3)),
+        // A control message ignores the flag and does not use it up.
+        Outgoing::uncompressed(Message::Ping("p".into())),
+        Outgoing::new(text(4)).with_compress(true),
+        Outgoing::new(text(5)).with_compress(false),
+        text(6).into(),
+    ];
+    let expected = [
+        (OpCode::Text, true),
+        (OpCode::Text, false),
+        (OpCode::Binary, true),
+        (OpCode::Binary, false),
+        (OpCode::Ping, false),
+        (OpCode::Text, true),
+        (OpCode::Text, false),
+        (OpCode::Text, true),
+    ];
+
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let to_send = sent.clone();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.expect("accept");
+        let ws = tether_ws::accept_with_config(tcp, config(DeflateConfig::enabled(), None))
+            .await
+            .expect("handshake");
+        assert!(ws.deflate().is_some());
+        // A reader task and a writer task, as applications do.
+        let (mut tx, mut rx) = ws.split::<Outgoing>();
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            while let Some(m) = rx.next().await {
+                received.push(m.expect("valid"));
+            }
+            received
+        });
+        for item in to_send {
+            tx.send(item).await.expect("send");
+        }
+        let received = reader.await.expect("reader");
+        assert!(
+            matches!(received.last(), Some(Message::Close(_))),
+            "the reader saw {received:?}"
+        );
+    });
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let read = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let io = Recording {
+        inner: tcp,
+        read: read.clone(),
+    };
+    let request =
+        ClientRequest::new(format!("ws://{addr}/").parse().expect("url")).expect("request");
+    let (mut ws, _) =
+        tether_ws::client_handshake(io, request, config(DeflateConfig::enabled(), None))
+            .await
+            .expect("handshake");
+    assert!(ws.deflate().is_some());
+    for (i, item) in sent.iter().enumerate() {
+        let got = ws.next().await.expect("a message").expect("valid");
+        assert!(got == item.message, "message {i} came back different");
+    }
+    ws.close().await.expect("close");
+    server.await.expect("server");
+
+    let wire = read.lock().expect("lock").clone();
+    let headers = frame_headers(&wire);
+    let data: Vec<(OpCode, bool)> = headers
+        .iter()
+        .filter(|h| h.opcode != OpCode::Close)
+        .map(|h| (h.opcode, h.rsv == Rsv::RSV1))
+        .collect();
+    assert_eq!(data, expected);
+    for (h, item) in headers.iter().zip(&sent) {
+        assert!(h.fin, "one frame per message");
+        if item.message.is_control() {
+            continue;
+        }
+        let len = u64::try_from(item.message.len()).expect("length");
+        if h.rsv == Rsv::RSV1 {
+            assert!(h.payload_len < len / 4, "{} of {len} bytes", h.payload_len);
+        } else {
+            assert_eq!(h.payload_len, len, "an uncompressed message is its bytes");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_on_either_side_means_uncompressed() {
     for (server, client) in [

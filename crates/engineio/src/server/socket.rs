@@ -9,10 +9,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
-use tether_ws::{CloseCode, CloseFrame, Message};
+use tether_ws::{CloseCode, CloseFrame, Message, Outgoing};
 
 use super::{HandshakeRequest, ServerInner};
-use crate::session::{CloseReason, Event, SendError, Session, SocketId, Transport};
+use crate::session::{CloseReason, Event, SendError, SendOptions, Session, SocketId, Transport};
 use crate::{EnginePacket, MessageData};
 
 /// Who is calling into the shared state, so a change does not wake the
@@ -297,14 +297,14 @@ impl Shared {
         id: SocketId,
         mut ws: tether_ws::HyperWebSocket,
     ) {
-        let mut batch: Vec<EnginePacket> = Vec::new();
+        let mut batch: Vec<(EnginePacket, SendOptions)> = Vec::new();
         let sleep = tokio::time::sleep_until(far_future());
         tokio::pin!(sleep);
         loop {
             // Write what the session has for this socket.
             let (close, deadline, room) = self.with(Waiter::Socket(id), |s| {
                 while batch.len() < 64 {
-                    match s.core.poll_socket_transmit(id) {
+                    match s.core.poll_socket_transmit_with(id) {
                         Some(p) => batch.push(p),
                         None => break,
                     }
@@ -319,11 +319,17 @@ impl Shared {
             sleep.as_mut().reset(to_tokio(deadline));
             if !batch.is_empty() {
                 let mut failed = false;
-                for packet in batch.drain(..) {
+                for (packet, options) in batch.drain(..) {
                     let Some(message) = into_message(packet) else {
                         continue;
                     };
-                    if ws.feed(message).await.is_err() {
+                    let fed = if options.compress {
+                        ws.feed(message).await
+                    } else {
+                        // Uncompressed even with permessage-deflate.
+                        ws.feed(Outgoing::uncompressed(message)).await
+                    };
+                    if fed.is_err() {
                         failed = true;
                         break;
                     }
@@ -456,7 +462,11 @@ impl Shared {
         }
     }
 
-    pub(crate) fn try_send(&self, data: MessageData) -> Result<(), TrySendError> {
+    pub(crate) fn try_send(
+        &self,
+        data: MessageData,
+        options: SendOptions,
+    ) -> Result<(), TrySendError> {
         let mut state = self.lock();
         if !state.core.can_send() {
             let error = if state.core.is_closing() {
@@ -466,7 +476,7 @@ impl Shared {
             };
             return Err(TrySendError { error, data });
         }
-        let _ = state.core.send(data);
+        let _ = state.core.send_with(data, options);
         // Only the transport has anything new to do.
         if let Some(w) = state.get.take() {
             w.wake();
@@ -477,9 +487,13 @@ impl Shared {
         Ok(())
     }
 
-    pub(crate) fn try_send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
+    pub(crate) fn try_send_all(
+        &self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
         let mut state = self.lock();
-        state.core.send_all(data)?;
+        state.core.send_all_with(data, options)?;
         if let Some(w) = state.get.take() {
             w.wake();
         }
@@ -489,8 +503,12 @@ impl Shared {
         Ok(())
     }
 
-    pub(crate) async fn send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
-        poll_fn(|cx| match self.try_send_all(data) {
+    pub(crate) async fn send_all(
+        &self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        poll_fn(|cx| match self.try_send_all(data, options) {
             Err(SendError::Full) => {
                 let mut state = self.lock();
                 if state.core.can_send_all(data.len()) {
@@ -505,13 +523,17 @@ impl Shared {
         .await
     }
 
-    pub(crate) async fn send(&self, data: MessageData) -> Result<(), SendError> {
+    pub(crate) async fn send(
+        &self,
+        data: MessageData,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
         let mut data = Some(data);
         poll_fn(|cx| {
             let Some(d) = data.take() else {
                 return Poll::Ready(Err(SendError::Closed));
             };
-            match self.try_send(d) {
+            match self.try_send(d, options) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TrySendError {
                     error: SendError::Full,
@@ -633,7 +655,31 @@ impl Socket {
     ///
     /// [`SendError::Closed`] once the session is closing.
     pub async fn send(&self, data: impl Into<MessageData>) -> Result<(), SendError> {
-        self.shared.send(data.into()).await
+        self.shared.send(data.into(), SendOptions::default()).await
+    }
+
+    /// Queues a message as [`Socket::send`] does, sent with `options`: with
+    /// [`compress`](SendOptions::compress) false, a WebSocket with
+    /// permessage-deflate sends it uncompressed (the reference's
+    /// `socket.send(data, { compress: false })`); polling compresses
+    /// nothing anyway.
+    ///
+    /// ```no_run
+    /// # async fn f(socket: tether_engineio::server::Socket) -> Result<(), tether_engineio::session::SendError> {
+    /// use tether_engineio::session::SendOptions;
+    /// socket.send_with("a session token", SendOptions::new().with_compress(false)).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`].
+    pub async fn send_with(
+        &self,
+        data: impl Into<MessageData>,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.send(data.into(), options).await
     }
 
     /// Queues a message without waiting.
@@ -642,7 +688,21 @@ impl Socket {
     ///
     /// [`SendError::Full`] or [`SendError::Closed`], with the message back.
     pub fn try_send(&self, data: impl Into<MessageData>) -> Result<(), TrySendError> {
-        self.shared.try_send(data.into())
+        self.shared.try_send(data.into(), SendOptions::default())
+    }
+
+    /// Queues a message without waiting, sent with `options` (see
+    /// [`Socket::send_with`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::try_send`].
+    pub fn try_send_with(
+        &self,
+        data: impl Into<MessageData>,
+        options: SendOptions,
+    ) -> Result<(), TrySendError> {
+        self.shared.try_send(data.into(), options)
     }
 
     /// Queues several messages together, all or none, waiting while the
@@ -652,7 +712,21 @@ impl Socket {
     ///
     /// [`SendError::Closed`] once the session is closing.
     pub async fn send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
-        self.shared.send_all(data).await
+        self.shared.send_all(data, SendOptions::default()).await
+    }
+
+    /// Queues several messages together, each sent with `options` (see
+    /// [`Socket::send_with`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send_all`].
+    pub async fn send_all_with(
+        &self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.send_all(data, options).await
     }
 
     /// Queues several messages together without waiting.
@@ -661,7 +735,21 @@ impl Socket {
     ///
     /// [`SendError::Full`] or [`SendError::Closed`]; nothing is queued.
     pub fn try_send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
-        self.shared.try_send_all(data)
+        self.shared.try_send_all(data, SendOptions::default())
+    }
+
+    /// Queues several messages together without waiting, each sent with
+    /// `options` (see [`Socket::send_with`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::try_send_all`].
+    pub fn try_send_all_with(
+        &self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.try_send_all(data, options)
     }
 
     /// Whether a message sent now goes out at once
@@ -734,7 +822,20 @@ impl SocketSender {
     ///
     /// As [`Socket::send`].
     pub async fn send(&self, data: impl Into<MessageData>) -> Result<(), SendError> {
-        self.shared.send(data.into()).await
+        self.shared.send(data.into(), SendOptions::default()).await
+    }
+
+    /// As [`Socket::send_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`].
+    pub async fn send_with(
+        &self,
+        data: impl Into<MessageData>,
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.send(data.into(), options).await
     }
 
     /// As [`Socket::try_send`].
@@ -743,7 +844,20 @@ impl SocketSender {
     ///
     /// As [`Socket::try_send`].
     pub fn try_send(&self, data: impl Into<MessageData>) -> Result<(), TrySendError> {
-        self.shared.try_send(data.into())
+        self.shared.try_send(data.into(), SendOptions::default())
+    }
+
+    /// As [`Socket::try_send_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::try_send`].
+    pub fn try_send_with(
+        &self,
+        data: impl Into<MessageData>,
+        options: SendOptions,
+    ) -> Result<(), TrySendError> {
+        self.shared.try_send(data.into(), options)
     }
 
     /// The handshake request (query, headers, remote address).
@@ -757,7 +871,20 @@ impl SocketSender {
     ///
     /// As [`Socket::send_all`].
     pub async fn send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
-        self.shared.send_all(data).await
+        self.shared.send_all(data, SendOptions::default()).await
+    }
+
+    /// As [`Socket::send_all_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send_all`].
+    pub async fn send_all_with(
+        &self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.send_all(data, options).await
     }
 
     /// As [`Socket::try_send_all`].
@@ -766,7 +893,20 @@ impl SocketSender {
     ///
     /// As [`Socket::try_send_all`].
     pub fn try_send_all(&self, data: &[MessageData]) -> Result<(), SendError> {
-        self.shared.try_send_all(data)
+        self.shared.try_send_all(data, SendOptions::default())
+    }
+
+    /// As [`Socket::try_send_all_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::try_send_all`].
+    pub fn try_send_all_with(
+        &self,
+        data: &[MessageData],
+        options: SendOptions,
+    ) -> Result<(), SendError> {
+        self.shared.try_send_all(data, options)
     }
 
     /// As [`Socket::is_writable`].

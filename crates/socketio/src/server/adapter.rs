@@ -24,7 +24,7 @@ use tether_engineio::MessageData;
 
 use super::ns::NsInner;
 use super::recovery::{RecoveryConfig, RecoveryStore};
-use super::socket::{Extensions, Socket};
+use super::socket::{Delivery, Extensions, Socket};
 use super::types::{SidMap, SidSet};
 use super::{lock, read, write, BoxFuture, DisconnectReason, EmitError, Sid};
 use crate::Packet;
@@ -88,16 +88,28 @@ impl<T: IntoRooms + Clone> IntoRooms for &[T] {
 }
 
 /// The flags of a broadcast.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BroadcastFlags {
     /// Dropped for a client whose transport cannot write at once.
     pub volatile: bool,
     /// To this node's sockets only (a cluster adapter does not forward it).
     pub local: bool,
-    /// Whether the transport may compress it (no transport compresses
-    /// yet; default true).
+    /// Whether the transport may compress it (default true): false sends
+    /// the packet and its attachments uncompressed on a WebSocket with
+    /// permessage-deflate in force; polling compresses nothing.
     pub compress: bool,
+}
+
+impl Default for BroadcastFlags {
+    /// Not volatile, not local, compressed.
+    fn default() -> BroadcastFlags {
+        BroadcastFlags {
+            volatile: false,
+            local: false,
+            compress: true,
+        }
+    }
 }
 
 /// Who a broadcast reaches: the sockets in any of `rooms` (every socket
@@ -114,15 +126,9 @@ pub struct BroadcastOptions {
 }
 
 impl BroadcastOptions {
-    /// Options that reach the whole namespace.
+    /// Options that reach the whole namespace (the same as `default()`).
     pub fn new() -> BroadcastOptions {
-        BroadcastOptions {
-            flags: BroadcastFlags {
-                compress: true,
-                ..BroadcastFlags::default()
-            },
-            ..BroadcastOptions::default()
-        }
+        BroadcastOptions::default()
     }
 
     /// Whether a socket in `rooms` (with its own id `sid`) is reached, as
@@ -422,11 +428,11 @@ impl LocalAdapter {
         &self,
         opts: &BroadcastOptions,
         messages: &[MessageData],
-        volatile: bool,
+        how: Delivery,
     ) -> Vec<Socket> {
         let mut slow = Vec::new();
         self.for_each_target(opts, |socket| {
-            if let Err(EmitError::Full) = socket.deliver(messages, volatile) {
+            if let Err(EmitError::Full) = socket.deliver(messages, how) {
                 slow.push(socket.clone());
             }
         });
@@ -507,13 +513,21 @@ impl Adapter for LocalAdapter {
                 let slow = {
                     let mut store = lock(store);
                     let packet = store.keep(packet, opts);
-                    self.deliver_all(opts, &messages(&packet), false)
+                    let how = Delivery {
+                        volatile: false,
+                        compress: opts.flags.compress,
+                    };
+                    self.deliver_all(opts, &messages(&packet), how)
                 };
                 Self::close_slow(slow);
                 return;
             }
         }
-        Self::close_slow(self.deliver_all(opts, &messages(&packet), volatile));
+        let how = Delivery {
+            volatile,
+            compress: opts.flags.compress,
+        };
+        Self::close_slow(self.deliver_all(opts, &messages(&packet), how));
     }
 
     fn broadcast_with_ack(
@@ -526,13 +540,17 @@ impl Adapter for LocalAdapter {
             return Box::pin(async { AckReplies::default() });
         };
         let encoded = messages(&packet);
+        let how = Delivery {
+            volatile: opts.flags.volatile,
+            compress: opts.flags.compress,
+        };
         let mut waiting = FuturesUnordered::new();
         let mut recipients = Vec::new();
         for socket in self.targets(opts) {
             let Some(rx) = socket.expect_ack(id) else {
                 continue;
             };
-            match socket.deliver(&encoded, opts.flags.volatile) {
+            match socket.deliver(&encoded, how) {
                 Ok(()) => {
                     recipients.push(socket.clone());
                     waiting.push(async move {

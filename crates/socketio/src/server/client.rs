@@ -12,7 +12,7 @@ use tether_engineio::server::{Socket as EngineSocket, SocketSender};
 use super::adapter::{messages, RestoredSession};
 use super::core::{Action, ClientCore};
 use super::ns::Namespace;
-use super::socket::Socket;
+use super::socket::{Delivery, Socket};
 use super::{lock, BoxFuture, DisconnectReason, ServerInner, Sid};
 use crate::{Packet, Utf8Bytes};
 
@@ -241,7 +241,7 @@ async fn connect(client: Arc<ClientShared>, ns: Namespace, packet: Packet) {
                 }
                 ns.inner.adapter.add_all(socket.id(), &session.rooms);
                 for missed in &session.missed {
-                    let _ = socket.deliver_packet(missed, false);
+                    let _ = socket.deliver_packet(missed, Delivery::PLAIN);
                 }
                 *lock(&slot) = Some(socket);
             })

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::adapter::{BroadcastOptions, IntoRooms, Room, SocketInfo};
 use super::ns::NsInner;
-use super::socket::Socket;
+use super::socket::{Delivery, Socket};
 use super::{AckError, EmitError, Sid};
 use crate::Packet;
 
@@ -81,8 +81,13 @@ impl SocketOperator {
         self
     }
 
-    /// Whether the transport may compress the event (kept for transports
-    /// that compress; none does yet).
+    /// Whether the transport may compress the event (default true):
+    /// `compress(false)` sends its packet and binary attachments
+    /// uncompressed on a WebSocket with permessage-deflate in force
+    /// (feature `deflate`), as for a secret that must not share a
+    /// compression context with data an attacker chooses; the reference's
+    /// `socket.compress(false).emit(..)`. The polling transport compresses
+    /// nothing, so there it changes nothing.
     pub fn compress(mut self, compress: bool) -> SocketOperator {
         self.compress = compress;
         self
@@ -107,7 +112,14 @@ impl SocketOperator {
             ns.adapter.broadcast(packet, &opts);
             return Ok(());
         }
-        self.socket.deliver_packet(&packet, self.volatile)
+        self.socket.deliver_packet(&packet, self.delivery())
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery {
+            volatile: self.volatile,
+            compress: self.compress,
+        }
     }
 
     /// Emits `event` and waits for the ack, deserialized into `T`.
@@ -133,7 +145,7 @@ impl SocketOperator {
                 let rx = socket
                     .expect_ack(id)
                     .ok_or(AckError::Emit(EmitError::Disconnected))?;
-                if let Err(e) = socket.deliver_packet(&packet, self.volatile) {
+                if let Err(e) = socket.deliver_packet(&packet, self.delivery()) {
                     socket.forget_ack(id);
                     return Err(AckError::Emit(e));
                 }
@@ -237,7 +249,9 @@ impl BroadcastOperator {
         self
     }
 
-    /// Whether the transport may compress the event.
+    /// Whether the transport may compress the event, for every socket
+    /// reached (see [`SocketOperator::compress`]); the packet is still
+    /// encoded once for all of them.
     pub fn compress(mut self, compress: bool) -> BroadcastOperator {
         self.opts.flags.compress = compress;
         self

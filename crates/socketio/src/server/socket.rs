@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tether_engineio::session::SendOptions;
 use tether_engineio::MessageData;
 use tokio::sync::oneshot;
 
@@ -274,8 +275,9 @@ impl Socket {
         self.operator().volatile()
     }
 
-    /// This socket's emits, with compression as asked (the flag is kept
-    /// for transports that compress; none does yet).
+    /// This socket's emits, compressed or not as asked: `compress(false)`
+    /// sends them (and their binary attachments) uncompressed on a
+    /// WebSocket with permessage-deflate; see [`SocketOperator::compress`].
     pub fn compress(&self, compress: bool) -> SocketOperator {
         self.operator().compress(compress)
     }
@@ -359,7 +361,7 @@ impl Socket {
     pub(crate) fn disconnect_with(&self, reason: DisconnectReason, close: bool) {
         if reason == DisconnectReason::ServerNamespaceDisconnect && self.connected() {
             if let Ok(packet) = Packet::disconnect(self.inner.ns.name.clone()) {
-                let _ = self.deliver_packet(&packet, false);
+                let _ = self.deliver_packet(&packet, Delivery::PLAIN);
             }
         }
         self.inner.client.forget(&self.inner.ns.name);
@@ -424,25 +426,22 @@ impl Socket {
 
     /// Queues `packet` for the client: its text, then its attachments, all
     /// together (a plain packet without building a list).
-    pub(crate) fn deliver_packet(&self, packet: &Packet, volatile: bool) -> Result<(), EmitError> {
+    pub(crate) fn deliver_packet(&self, packet: &Packet, how: Delivery) -> Result<(), EmitError> {
         if packet.attachments().is_empty() {
-            self.deliver(&[MessageData::Text(packet.encode_text())], volatile)
+            self.deliver(&[MessageData::Text(packet.encode_text())], how)
         } else {
-            self.deliver(&super::adapter::messages(packet), volatile)
+            self.deliver(&super::adapter::messages(packet), how)
         }
     }
 
     /// Queues a packet's messages for the client, all together.
-    pub(crate) fn deliver(
-        &self,
-        messages: &[MessageData],
-        volatile: bool,
-    ) -> Result<(), EmitError> {
+    pub(crate) fn deliver(&self, messages: &[MessageData], how: Delivery) -> Result<(), EmitError> {
         let engine = &self.inner.engine;
-        if volatile && !engine.is_writable() {
+        if how.volatile && !engine.is_writable() {
             return Ok(());
         }
-        match engine.try_send_all(messages) {
+        let options = SendOptions::new().with_compress(how.compress);
+        match engine.try_send_all_with(messages, options) {
             Ok(()) => Ok(()),
             Err(tether_engineio::session::SendError::Full) => Err(EmitError::Full),
             Err(_) => Err(EmitError::Disconnected),
@@ -502,6 +501,25 @@ impl Socket {
     pub(crate) fn auth(&self) -> Option<&Payload> {
         self.inner.auth.as_ref()
     }
+}
+
+/// The emit flags that decide how a packet reaches one client's
+/// transport.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Delivery {
+    /// Dropped unless the transport can write it at once.
+    pub(crate) volatile: bool,
+    /// Whether the transport may compress it (its text and attachments).
+    pub(crate) compress: bool,
+}
+
+impl Delivery {
+    /// Not volatile, compressed where the transport compresses: the
+    /// server's own packets (DISCONNECT, acks, a recovery's replay).
+    pub(crate) const PLAIN: Delivery = Delivery {
+        volatile: false,
+        compress: true,
+    };
 }
 
 /// An event the client sent: its name, arguments, and the ack it may ask
@@ -590,7 +608,7 @@ impl Event {
             return Ok(());
         }
         let packet = super::operators::ack_packet(self.socket.inner.ns.name.clone(), id, args)?;
-        self.socket.deliver_packet(&packet, false)
+        self.socket.deliver_packet(&packet, Delivery::PLAIN)
     }
 }
 
