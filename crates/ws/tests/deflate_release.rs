@@ -6,64 +6,18 @@
 mod common;
 mod deflate_common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use deflate_common::config;
 use futures::{SinkExt, StreamExt};
 use tether_ws::handshake::client::ClientRequest;
 use tether_ws::{DeflateConfig, Message};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
 const RELEASE: Duration = Duration::from_millis(30);
 /// Long enough past `RELEASE` for the timers of both ends to have fired.
 const IDLE: Duration = Duration::from_millis(150);
-
-/// Counts the bytes written through it.
-struct Counting<S> {
-    inner: S,
-    written: Arc<AtomicUsize>,
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Counting<S> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Counting<S> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let std::task::Poll::Ready(Ok(n)) = &r {
-            self.written.fetch_add(*n, Ordering::Relaxed);
-        }
-        r
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// Over TCP, both ends with a 30 ms release, context takeover both ways:
 /// a random 16 KiB block (incompressible on its own) is echoed, both ends
@@ -108,11 +62,8 @@ async fn idle_connections_release_their_zlib_state_and_keep_the_context() {
             released
         });
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let written = Arc::new(AtomicUsize::new(0));
-        let io = Counting {
-            inner: tcp,
-            written: written.clone(),
-        };
+        let io = deflate_common::Tap::counting(tcp);
+        let written = io.written.clone();
         let request =
             ClientRequest::new(format!("ws://{addr}/").parse().expect("url")).expect("request");
         let (mut ws, _) = tether_ws::client_handshake(io, request, config(client_deflate, None))

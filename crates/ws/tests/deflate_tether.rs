@@ -225,49 +225,6 @@ async fn streamed_messages_compressed_both_ways() {
     server.await.expect("server");
 }
 
-/// Counts the bytes written through it.
-struct Counting<S> {
-    inner: S,
-    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counting<S> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counting<S> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let std::task::Poll::Ready(Ok(n)) = r {
-            self.written
-                .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        }
-        r
-    }
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compressed_on_the_wire_unless_opted_out() {
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -280,11 +237,8 @@ async fn compressed_on_the_wire_unless_opted_out() {
         echo_server(ws).await;
     });
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let io = Counting {
-        inner: tcp,
-        written: written.clone(),
-    };
+    let io = deflate_common::Tap::counting(tcp);
+    let written = io.written.clone();
     let request =
         ClientRequest::new(format!("ws://{addr}/").parse().expect("url")).expect("request");
     let (mut ws, _) =
@@ -312,52 +266,6 @@ async fn compressed_on_the_wire_unless_opted_out() {
     assert!(load() - before < 100_000);
     ws.close().await.expect("close");
     server.await.expect("server");
-}
-
-/// Keeps a copy of every byte read through it.
-struct Recording<S> {
-    inner: S,
-    read: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Recording<S> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let std::task::Poll::Ready(Ok(())) = r {
-            self.read
-                .lock()
-                .expect("lock")
-                .extend_from_slice(&buf.filled()[before..]);
-        }
-        r
-    }
-}
-
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Recording<S> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }
 
 /// The headers of the frames in `wire`, a server's bytes after its
@@ -442,11 +350,8 @@ async fn split_sink_sends_outgoing_uncompressed_without_rsv1() {
     });
 
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let read = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let io = Recording {
-        inner: tcp,
-        read: read.clone(),
-    };
+    let io = deflate_common::Tap::recording(tcp);
+    let read = io.read.clone().expect("recording");
     let request =
         ClientRequest::new(format!("ws://{addr}/").parse().expect("url")).expect("request");
     let (mut ws, _) =

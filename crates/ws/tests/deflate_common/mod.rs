@@ -147,3 +147,79 @@ where
         }
     }
 }
+
+/// A transport that counts the bytes written through it and, when asked,
+/// keeps a copy of every byte read through it: what the tests that look at
+/// the wire see.
+pub(crate) struct Tap<S> {
+    inner: S,
+    /// Bytes written so far.
+    pub(crate) written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// A copy of the bytes read, if recording.
+    pub(crate) read: Option<std::sync::Arc<std::sync::Mutex<Vec<u8>>>>,
+}
+
+impl<S> Tap<S> {
+    /// Counts what is written.
+    pub(crate) fn counting(inner: S) -> Tap<S> {
+        Tap {
+            inner,
+            written: Default::default(),
+            read: None,
+        }
+    }
+
+    /// Counts what is written and records what is read.
+    pub(crate) fn recording(inner: S) -> Tap<S> {
+        Tap {
+            read: Some(Default::default()),
+            ..Tap::counting(inner)
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let (std::task::Poll::Ready(Ok(())), Some(read)) = (&r, &self.read) {
+            read.lock()
+                .expect("lock")
+                .extend_from_slice(&buf.filled()[before..]);
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &r {
+            self.written
+                .fetch_add(*n, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
