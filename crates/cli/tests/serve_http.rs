@@ -133,6 +133,37 @@ async fn websocket_echo() {
         .await;
 }
 
+/// The `/ws` echo accepts permessage-deflate, as a browser offers it.
+#[cfg(feature = "deflate")]
+#[tokio::test]
+async fn websocket_echo_compressed() {
+    use tether_ws::handshake::client::ClientRequest;
+    let server = Server::start(&["--tick", "0"]);
+    let url = format!("ws://127.0.0.1:{}/ws", server.port);
+    let request = ClientRequest::new(url.parse().unwrap()).unwrap();
+    let config =
+        tether_ws::WebSocketConfig::default().with_deflate(tether_ws::DeflateConfig::enabled());
+    let (mut ws, _) = tokio::time::timeout(STEP, tether_ws::connect_with_config(request, config))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(ws.deflate().is_some(), "permessage-deflate not accepted");
+    let text = Message::text("{\"event\":\"tick\",\"data\":[1,2,3]} ".repeat(1000));
+    for _ in 0..3 {
+        ws.send(text.clone()).await.unwrap();
+        let echo = tokio::time::timeout(STEP, ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(echo, text);
+    }
+    ws.close().await.unwrap();
+    server
+        .wait_log(&["websocket disconnected", "echoed=3", "close 1000"])
+        .await;
+}
+
 #[tokio::test]
 async fn events_tick_with_increasing_ids_and_resume_from_last_event_id() {
     let server = Server::start(&["--tick", "0.05"]);

@@ -1,6 +1,8 @@
 //! `/ws`: a WebSocket echo over tether-ws's hyper upgrade. Every text or
 //! binary message comes back as it was; pings are answered and the close
-//! handshake is done by the stream.
+//! handshake is done by the stream. With the `deflate` feature (the
+//! default), permessage-deflate is accepted when the client offers it, as
+//! every browser does.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -55,7 +57,10 @@ pub(crate) async fn handle(
         )
             .into_response();
     }
-    match tether_ws::upgrade::<_, Body>(&mut request) {
+    let config = tether_ws::WebSocketConfig::default();
+    #[cfg(feature = "deflate")]
+    let config = config.with_deflate(tether_ws::DeflateConfig::enabled());
+    match tether_ws::upgrade_with_config::<_, Body>(&mut request, config, None) {
         Ok((response, upgrade)) => {
             tokio::spawn(echo(upgrade, peer, app.echo));
             response
