@@ -22,9 +22,9 @@
 //! * `server` (feature `server`): `EngineServer`, the Engine.IO v4 server
 //!   on tokio and hyper 1 (long-polling and WebSocket transports, the
 //!   upgrade, CORS, limits), a hyper service and a tower layer that mounts
-//!   next to ordinary routes on one port. Run the `echo_server` example to
+//!   next to ordinary routes on one port. Run the `eio_echo_server` example to
 //!   point any Engine.IO client at it:
-//!   `cargo run -p tether-engineio --features server --example echo_server`.
+//!   `cargo run -p tether-engineio --features server --example eio_echo_server`.
 //!
 //! # Example
 //!

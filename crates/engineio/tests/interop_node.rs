@@ -1,5 +1,5 @@
 //! Node's official `engine.io-client` (6.6, from interop/node's lockfile)
-//! against the `echo_server` example over WebSocket: the open handshake,
+//! against the `eio_echo_server` example over WebSocket: the open handshake,
 //! text and binary messages echoed in order, and server pings answered.
 #![cfg(feature = "server")]
 
@@ -34,7 +34,7 @@ async fn engine_io_client_talks_to_the_example_server() {
         node_dir.join("node_modules/engine.io-client").exists(),
         "interop/node/node_modules is missing: run scripts/interop-setup.sh (scripts/test.sh does)"
     );
-    let mut server = Command::new(example("echo_server"))
+    let mut server = Command::new(example("eio_echo_server"))
         .args([
             "--addr",
             "127.0.0.1:0",

@@ -3,7 +3,7 @@
 //! between them, at `/engine.io/`.
 //!
 //! ```text
-//! cargo run -p tether-engineio --features server --example echo_server -- \
+//! cargo run -p tether-engineio --features server --example eio_echo_server -- \
 //!     --addr 127.0.0.1:3000 --ping-interval 25000 --ping-timeout 20000 \
 //!     --max-payload 1000000 --cors-origin '*'
 //! ```
@@ -20,7 +20,7 @@ use tether_engineio::session::SessionConfig;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: echo_server [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] \
+        "usage: eio_echo_server [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] \
          [--max-payload BYTES] [--cors-origin ORIGIN]..."
     );
     std::process::exit(2)
