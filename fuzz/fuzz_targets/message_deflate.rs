@@ -1,6 +1,7 @@
-//! permessage-deflate in `tether_message::MessageCodec`: arbitrary bytes as
-//! compressed frames through the decoder with arbitrary parameters and
-//! limits, and a differential round trip.
+//! permessage-deflate in `tether_message::MessageCodec` and
+//! `MessageStreamCodec`: arbitrary bytes as compressed frames through the
+//! decoders with arbitrary parameters and limits, the streaming decoder
+//! against the whole-message one, and a differential round trip.
 //!
 //! Input: byte 0: bit 0 role of the decoder (0 server, 1 client), bit 1
 //! `server_no_context_takeover`, bit 2 `client_no_context_takeover`, bits
@@ -15,16 +16,25 @@
 //!   one read and in reads of the chosen size; every error is a peer error
 //!   (1002, 1007, 1009) or `Truncated`; no data message over the limit;
 //!   text is UTF-8;
+//! * the same three wires through `MessageStreamCodec` (same parameters and
+//!   limit), in one read and in reads of the chosen size: its chunks
+//!   (flags checked, text chunks UTF-8 on their own, none of a compressed
+//!   message over 64 KiB) join to `MessageCodec`'s messages, those of a
+//!   message cut short by the error left out, and the error is the same
+//!   (`Truncated` in kind: what it counts as buffered differs);
 //! * `P` as a binary message and (its UTF-8 prefix) as a text message, sent
 //!   compressed with the parameters and decoded by the other end in reads
 //!   of the chosen size: the same messages come out, twice (context
-//!   takeover).
+//!   takeover), from `MessageCodec` and joined from `MessageStreamCodec`.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use tether_frame::{Frame, FrameCodec, OpCode, Role, Rsv};
-use tether_message::{DeflateParams, Error, ErrorKind, Message, MessageCodec, MessageConfig};
+use tether_message::{
+    DeflateParams, Error, ErrorKind, Message, MessageChunk, MessageCodec, MessageConfig,
+    MessageStreamCodec,
+};
 use tokio_util::codec::{Decoder, Encoder};
 
 const MAX_MESSAGE_SIZES: [u64; 8] = [
@@ -69,6 +79,100 @@ fn check(e: Error) -> String {
     format!("{e:?}")
 }
 
+/// The largest chunk of a compressed message `MessageStreamCodec` hands out.
+const CHUNK_MAX: usize = 64 << 10;
+
+fn stream_all(
+    codec: &mut MessageStreamCodec,
+    wire: &[u8],
+    read: usize,
+) -> (Vec<MessageChunk>, Option<String>) {
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    for piece in wire.chunks(read.max(1)) {
+        buf.extend_from_slice(piece);
+        loop {
+            match codec.decode(&mut buf) {
+                Ok(Some(c)) => out.push(c),
+                Ok(None) => break,
+                Err(e) => return (out, Some(check(e))),
+            }
+        }
+    }
+    loop {
+        match codec.decode_eof(&mut buf) {
+            Ok(Some(c)) => out.push(c),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some(check(e))),
+        }
+    }
+}
+
+/// The messages the chunks make, checking the flags (`first` exactly on a
+/// message's first chunk, `last` on its last) and that each text chunk is
+/// UTF-8 on its own; the chunks of a message that has not ended are left
+/// out (the stream ended with an error), and so is `Truncated`'s count.
+fn join(chunks: &[MessageChunk]) -> Vec<Message> {
+    let mut out = Vec::new();
+    let mut open: Option<(bool, Vec<u8>)> = None;
+    for chunk in chunks {
+        let (text, data, first, last) = match chunk {
+            MessageChunk::Control(m) => {
+                assert!(m.is_control());
+                out.push(m.clone());
+                continue;
+            }
+            MessageChunk::Text { data, first, last } => {
+                assert!(std::str::from_utf8(data.as_bytes()).is_ok(), "text chunk not UTF-8");
+                (true, data.as_bytes(), *first, *last)
+            }
+            MessageChunk::Binary { data, first, last } => (false, &data[..], *first, *last),
+        };
+        assert_eq!(first, open.is_none(), "first flag");
+        let (kind, mut acc) = open.take().unwrap_or((text, Vec::new()));
+        assert_eq!(kind, text, "kind changed inside a message");
+        acc.extend_from_slice(data);
+        if last {
+            out.push(if text {
+                Message::text(String::from_utf8(acc).expect("text message is UTF-8"))
+            } else {
+                Message::binary(acc)
+            });
+        } else {
+            open = Some((kind, acc));
+        }
+    }
+    out
+}
+
+fn error_kind(e: &Option<String>) -> Option<&str> {
+    e.as_deref().map(|e| if e.starts_with("Frame(Truncated") { "Truncated" } else { e })
+}
+
+/// `MessageStreamCodec` agrees with `MessageCodec`'s outcome `whole`.
+fn stream_agrees(
+    role: Role,
+    config: &MessageConfig,
+    wire: &[u8],
+    read: usize,
+    whole: &(Vec<Message>, Option<String>),
+    compressed: bool,
+) {
+    let (chunks, error) = stream_all(&mut MessageStreamCodec::new(role, config.clone()), wire, read);
+    assert_eq!(join(&chunks), whole.0, "MessageStreamCodec's messages differ");
+    assert_eq!(error_kind(&error), error_kind(&whole.1), "MessageStreamCodec's error differs");
+    if compressed {
+        for c in &chunks {
+            let len = match c {
+                MessageChunk::Text { data, .. } => data.len(),
+                MessageChunk::Binary { data, .. } => data.len(),
+                MessageChunk::Control(_) => 0,
+            };
+            assert!(len <= CHUNK_MAX, "a chunk of {len} bytes");
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let [b0, b1, b2, payload @ ..] = data else {
         return;
@@ -100,10 +204,13 @@ fuzz_target!(|data: &[u8]| {
         frames.encode(frame, &mut w).expect("a data frame");
         wires.push(w.to_vec());
     }
-    for wire in &wires {
+    for (i, wire) in wires.iter().enumerate() {
         let whole = decode_all(&mut MessageCodec::with_config(role, config.clone()), wire, usize::MAX);
         let split = decode_all(&mut MessageCodec::with_config(role, config.clone()), wire, read);
         assert_eq!(whole, split, "read boundaries changed the outcome");
+        for r in [usize::MAX, read] {
+            stream_agrees(role, &config, wire, r, &whole, i > 0);
+        }
         for m in &whole.0 {
             if !m.is_control() {
                 assert!(m.len() as u64 <= limit, "message over the limit");
@@ -135,7 +242,10 @@ fuzz_target!(|data: &[u8]| {
         tx.encode(m.clone(), &mut wire).expect("encodes");
     }
     let rx_config = config.with_max_message_size(MessageConfig::DEFAULT_MAX_MESSAGE_SIZE);
-    let (got, err) = decode_all(&mut MessageCodec::with_config(role, rx_config), &wire, read);
+    let (got, err) = decode_all(&mut MessageCodec::with_config(role, rx_config.clone()), &wire, read);
     assert_eq!(err, None);
     assert_eq!(got, messages);
+    let (chunks, err) = stream_all(&mut MessageStreamCodec::new(role, rx_config), &wire, read);
+    assert_eq!(err, None);
+    assert_eq!(join(&chunks), messages);
 });

@@ -5,7 +5,7 @@ use tokio_util::codec::Decoder;
 
 use crate::header;
 use crate::mask::apply_mask;
-use crate::{CloseFrame, Error, FrameConfig, FrameHeader, OpCode, Role};
+use crate::{CloseFrame, Error, FrameConfig, FrameHeader, OpCode, Role, Rsv};
 
 /// A piece of a frame's payload, from [`FrameStreamCodec`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,9 +75,43 @@ impl FrameStreamCodec {
         }
     }
 
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
     /// The configuration.
     pub fn config(&self) -> &FrameConfig {
         &self.config
+    }
+
+    /// Changes the RSV bits that received frames may carry, for example once
+    /// an extension is negotiated; applies from the next header (as
+    /// [`FrameCodec::set_allowed_rsv`](crate::FrameCodec::set_allowed_rsv)).
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use tether_frame::{FrameConfig, FrameStreamCodec, Role, Rsv};
+    /// use tokio_util::codec::Decoder;
+    ///
+    /// let mut codec = FrameStreamCodec::new(Role::Client, FrameConfig::default());
+    /// // A text frame with RSV1: refused until RSV1 is allowed.
+    /// assert!(codec.decode(&mut BytesMut::from(&b"\xc1\x01a"[..])).is_err());
+    /// let mut codec = FrameStreamCodec::new(Role::Client, FrameConfig::default());
+    /// codec.set_allowed_rsv(Rsv::RSV1);
+    /// let chunk = codec.decode(&mut BytesMut::from(&b"\xc1\x01a"[..])).unwrap().unwrap();
+    /// assert!(chunk.header.rsv.rsv1());
+    /// ```
+    pub fn set_allowed_rsv(&mut self, rsv: Rsv) {
+        self.config.allowed_rsv = rsv;
+    }
+
+    /// Changes the maximum received data frame size (clamped to 2^63 - 1);
+    /// applies from the next header (as
+    /// [`FrameCodec::set_max_frame_size`](crate::FrameCodec::set_max_frame_size)).
+    /// A layer above can give each header what is left of its own budget.
+    pub fn set_max_frame_size(&mut self, max: u64) {
+        self.config.max_frame_size = max.min(crate::MAX_PAYLOAD_LEN);
     }
 
     /// Whether the decoder is between frames.

@@ -39,9 +39,11 @@ pub struct MessageConfig {
     ///
     /// Default: `None`. With `Some`, the codec sets RSV1 as allowed in its
     /// frame layer, compresses what it sends (above the threshold) and
-    /// decompresses messages that arrive with RSV1, from the start. Use
-    /// [`MessageCodec::set_deflate`](crate::MessageCodec::set_deflate) once
-    /// a handshake has negotiated it.
+    /// decompresses messages that arrive with RSV1, from the start
+    /// ([`MessageStreamCodec`](crate::MessageStreamCodec) too, chunk by
+    /// chunk). Use [`MessageCodec::set_deflate`](crate::MessageCodec::set_deflate)
+    /// (or [`MessageStreamCodec::set_deflate`](crate::MessageStreamCodec::set_deflate))
+    /// once a handshake has negotiated it.
     #[cfg(feature = "deflate")]
     pub deflate: Option<crate::DeflateParams>,
 }

@@ -20,8 +20,10 @@
 //!   arrive, for payloads too large to buffer;
 //! * with the `deflate` feature, permessage-deflate (RFC 7692):
 //!   `DeflateParams`, `MessageConfig::with_deflate`,
-//!   `MessageCodec::set_deflate`; decompression bounded by the message
-//!   size limit, UTF-8 of compressed text validated as it inflates.
+//!   `MessageCodec::set_deflate`, `MessageStreamCodec::set_deflate`;
+//!   decompression bounded by the message size limit, UTF-8 of compressed
+//!   text validated as it inflates; `MessageStreamCodec` hands out the
+//!   inflated bytes in chunks of at most 64 KiB as they inflate.
 //!
 //! # Example
 //!

@@ -2,7 +2,8 @@
 //! allocator: the compressor and the decompressor state kept with context
 //! takeover for each window size 8..15 (printed; run with `--nocapture`),
 //! none kept without it, and the peak while a decompression bomb is
-//! refused.
+//! refused; `MessageStreamCodec` inflating a large message and a bomb
+//! given in one read without holding them.
 #![cfg(feature = "deflate")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -10,7 +11,9 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use bytes::BytesMut;
 use tether_frame::Role;
-use tether_message::{DeflateParams, Error, Message, MessageCodec, MessageConfig};
+use tether_message::{
+    DeflateParams, Error, Message, MessageChunk, MessageCodec, MessageConfig, MessageStreamCodec,
+};
 use tokio_util::codec::{Decoder, Encoder};
 
 struct Counting;
@@ -189,4 +192,52 @@ fn bytes_per_connection() {
     let peak = PEAK.load(Ordering::Relaxed) - before;
     println!("peak while refusing a 64 MiB bomb with a 1 MiB limit: {peak} bytes");
     assert!(peak < (limit as isize) * 2 + (256 << 10), "{peak}");
+
+    // MessageStreamCodec, given the whole bomb in one read, and a 4 MiB
+    // compressible text in one read: the chunks are dropped as they come
+    // out; the codec holds a few inflate steps, not the message.
+    let text = message().as_text().unwrap().repeat(4 << 10);
+    let wire = {
+        let config = MessageConfig::default().with_deflate(Some(DeflateParams::default()));
+        let mut server = MessageCodec::with_config(Role::Server, config);
+        let mut wire = BytesMut::new();
+        server
+            .encode(Message::text(text.clone()), &mut wire)
+            .unwrap();
+        wire
+    };
+    for (name, mut input, max) in [
+        ("a 64 MiB bomb with a 1 MiB limit", bomb, limit),
+        ("a 4 MiB text", wire, 8 << 20),
+    ] {
+        let config = MessageConfig::default()
+            .with_deflate(Some(DeflateParams::default()))
+            .with_max_message_size(max);
+        let mut stream = MessageStreamCodec::new(Role::Client, config);
+        let before = live();
+        PEAK.store(before, Ordering::Relaxed);
+        let mut inflated = 0usize;
+        let result = loop {
+            match stream.decode(&mut input) {
+                Ok(Some(MessageChunk::Text { data, .. })) => inflated += data.len(),
+                Ok(Some(MessageChunk::Binary { data, .. })) => inflated += data.len(),
+                Ok(Some(other)) => panic!("{other:?}"),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        let peak = PEAK.load(Ordering::Relaxed) - before;
+        println!("MessageStreamCodec, peak while inflating {name} given in one read: {peak} bytes");
+        if max == limit {
+            assert!(
+                matches!(result, Err(Error::MessageTooBig { .. })),
+                "{result:?}"
+            );
+            assert!(inflated as u64 <= limit);
+        } else {
+            assert!(result.is_ok(), "{result:?}");
+            assert_eq!(inflated, text.len());
+        }
+        assert!(peak < 512 << 10, "{name}: {peak}");
+    }
 }
