@@ -80,14 +80,13 @@ fn decode_group(c: &mut Criterion) {
                 VecSink::new(&sink),
             )
         };
-        let reader = ChunkedReader::new(&chunks, &cursor);
         bench_decoder(
             &mut group,
             &rt,
             &workload,
             &chunks,
             &cursor,
-            Tether::decoder(reader),
+            Tether::decoder(io()),
         );
         bench_decoder(
             &mut group,
@@ -128,7 +127,7 @@ fn bench_encoder<E: EncodeCompressed>(
             VecSink::new(&sink),
         )
     };
-    let mut tether = Tether::decoder(ChunkedReader::new(&chunks, &cursor));
+    let mut tether = Tether::decoder(io());
     check_decode(&mut tether, rt, workload, &chunks, &cursor);
     check_decode(&mut Yawc::new(io()), rt, workload, &chunks, &cursor);
     check_decode(&mut Sockudo::new(io()), rt, workload, &chunks, &cursor);

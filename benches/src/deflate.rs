@@ -6,7 +6,7 @@
 //!
 //! | driver | connection | decode (server receives) | encode (server sends) |
 //! |---|---|---|---|
-//! | [`Tether`] | `FramedRead`/`FramedWrite` with `MessageCodec::with_config(Role::Server, MessageConfig::default().with_deflate(Some(DeflateParams::default())))` | `next()` | `feed(Message::text(..))` per message, one `flush` |
+//! | [`Tether`] | `tether_ws::WebSocketStream::from_raw_parts(io, Role::Server, WebSocketConfig::default().with_message_config(MessageConfig::default().with_deflate(Some(DeflateParams::default()))), ..)` (deflate in force, as after a handshake that agreed it) | `next()` | `feed(Message::text(..))` per message, one `flush` |
 //! | [`Yawc`] | `WebSocket::from_stream_with_extensions(io, Role::Server, Some("permessage-deflate"), Options::default().with_compression_level(6).with_utf8())` | `next()` | `feed(Frame::text(..))`, one `flush` |
 //! | [`Sockudo`] | `CompressedWebSocketStream::server(io, Config::default(), DeflateConfig::default())` | `next()` | `feed(Message::Text(..))`, one `flush` |
 //!
@@ -31,8 +31,7 @@ use std::future::Future;
 use bytes::Bytes;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use futures::{SinkExt, StreamExt};
-use tether_message::{DeflateParams, Message, MessageCodec, MessageConfig, Role};
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tether_message::{DeflateParams, Message, MessageConfig, Role};
 
 use crate::mock::{ChunkedReader, Cursor, VecSink};
 use crate::workload::{size_label, SplitMix64};
@@ -441,29 +440,38 @@ fn tether_config(params: DeflateParams) -> MessageConfig {
         .with_deflate(Some(params))
 }
 
-/// tether-message's `MessageCodec` with deflate, through tokio-util.
+/// tether-ws's `WebSocketStream` with deflate in force (as after a
+/// handshake that agreed it), over the same in-memory transport as the
+/// peers' streams: what an application holds. Its `MessageCodec` inflates
+/// with deferred validation, as the stream sets it up.
 pub struct Tether<'a> {
-    read: Option<FramedRead<ChunkedReader<'a>, MessageCodec>>,
-    write: Option<(FramedWrite<VecSink<'a>, MessageCodec>, VecSink<'a>)>,
+    ws: tether_ws::WebSocketStream<Io<'a>>,
+    sink: VecSink<'a>,
 }
 
 impl<'a> Tether<'a> {
-    /// A server decoder over `reader`.
-    pub fn decoder(reader: ChunkedReader<'a>) -> Self {
-        let codec = MessageCodec::with_config(Role::Server, tether_config(tether_params()));
+    fn over(io: Io<'a>) -> Self {
+        let config = tether_ws::WebSocketConfig::default()
+            .with_message_config(tether_config(tether_params()));
         Tether {
-            read: Some(FramedRead::new(reader, codec)),
-            write: None,
+            ws: tether_ws::WebSocketStream::from_raw_parts(
+                io,
+                Role::Server,
+                config,
+                bytes::BytesMut::new(),
+            ),
+            sink: io.sink,
         }
+    }
+
+    /// A server decoder reading from `io`.
+    pub fn decoder(io: Io<'a>) -> Self {
+        Tether::over(io)
     }
 
     /// A server encoder into `sink`.
     pub fn encoder(sink: VecSink<'a>) -> Self {
-        let codec = MessageCodec::with_config(Role::Server, tether_config(tether_params()));
-        Tether {
-            read: None,
-            write: Some((FramedWrite::new(sink, codec), sink)),
-        }
+        Tether::over(Io::new(None, sink))
     }
 }
 
@@ -476,10 +484,10 @@ impl DecodeCompressed for Tether<'_> {
         n: usize,
         on_message: &mut dyn FnMut(&[u8]),
     ) {
-        let read = self.read.as_mut().expect("a decoder");
+        let ws = &mut self.ws;
         run(rt, async {
             for _ in 0..n {
-                match read.next().await {
+                match ws.next().await {
                     Some(Ok(Message::Text(text))) => on_message(text.as_bytes()),
                     other => panic!("tether: {other:?}"),
                 }
@@ -492,22 +500,22 @@ impl EncodeCompressed for Tether<'_> {
     const NAME: &'static str = "tether";
 
     fn encode(&mut self, rt: &tokio::runtime::Runtime, messages: &[Bytes]) -> usize {
-        let (write, sink) = self.write.as_mut().expect("an encoder");
+        let (ws, sink) = (&mut self.ws, self.sink);
         sink.clear();
         run(rt, async {
             for message in messages {
                 let text = tether_message::Utf8Bytes::try_from(message.clone()).expect("UTF-8");
-                write.feed(Message::Text(text)).await.expect("tether: send");
+                SinkExt::<Message>::feed(ws, Message::Text(text))
+                    .await
+                    .expect("tether: send");
             }
-            SinkExt::<Message>::flush(write)
-                .await
-                .expect("tether: flush");
+            ws.flush().await.expect("tether: flush");
         });
         sink.len()
     }
 
     fn output(&self) -> Vec<u8> {
-        self.write.as_ref().expect("an encoder").1.contents()
+        self.sink.contents()
     }
 }
 
@@ -791,7 +799,7 @@ mod tests {
             let cursor = Cursor::new();
             let sink = RefCell::default();
             let reader = || Some(ChunkedReader::new(&chunks, &cursor));
-            let mut td = Tether::decoder(ChunkedReader::new(&chunks, &cursor));
+            let mut td = Tether::decoder(Io::new(reader(), VecSink::new(&sink)));
             let mut yd = Yawc::new(Io::new(reader(), VecSink::new(&sink)));
             let mut sd = Sockudo::new(Io::new(reader(), VecSink::new(&sink)));
             check_decode(&mut td, &rt, &workload, &chunks, &cursor);

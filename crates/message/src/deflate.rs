@@ -156,8 +156,12 @@ impl Default for DeflateParams {
 pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// The most a single inflate step writes before its output is handed on
-/// (validated, counted against the limit).
-const INFLATE_CHUNK: usize = 64 << 10;
+/// (validated, counted against the limit). Large on purpose: zlib copies a
+/// match that reaches back into the output of the same call straight from
+/// it, but one that reaches into an earlier call's output from its window,
+/// a slower path, so few large steps inflate faster than many small ones
+/// (1 MiB messages: 0.82 GiB/s in 64 KiB steps, 1.1 GiB/s in one).
+const INFLATE_CHUNK: usize = 4 << 20;
 
 /// The compressor and decompressor of one connection, each created when
 /// first needed; without context takeover in a direction, that direction's
@@ -433,9 +437,23 @@ impl Deflate {
         };
         let track = !self.recv_reset;
         let mut total = 0u64;
+        let mut taken = 0usize;
         // Room for what text usually inflates to (4-8x) in one call, so a
         // small message is one call that stays in zlib's fast path.
-        let mut step = input.len().saturating_mul(8).clamp(256, INFLATE_CHUNK);
+        // (A large input gets 4x, most of what text inflates to, and the
+        // rest sized from the ratio: the output is zeroed before zlib
+        // writes it, so room it does not use costs time.)
+        let guess = if input.len() > 8 << 10 { 4 } else { 8 };
+        let mut step = input.len().saturating_mul(guess).clamp(256, INFLATE_CHUNK);
+        // Capacity for 8x, though, so the next steps do not move the bytes.
+        let room = usize::try_from(left.saturating_add(1)).unwrap_or(usize::MAX);
+        out.reserve(
+            input
+                .len()
+                .saturating_mul(8)
+                .clamp(256, INFLATE_CHUNK)
+                .min(room),
+        );
         loop {
             let room = usize::try_from((left - total).saturating_add(1)).unwrap_or(usize::MAX);
             let want = step.min(room);
@@ -469,6 +487,7 @@ impl Deflate {
                 });
             }
             input = input.get(consumed..).unwrap_or_default();
+            taken = taken.saturating_add(consumed);
             let status = status.map_err(|_| Error::InvalidCompressedData {
                 inflated: inflated.saturating_add(total),
             })?;
@@ -488,7 +507,16 @@ impl Deflate {
                     });
                 }
             }
-            step = step.saturating_mul(2).min(INFLATE_CHUNK);
+            // The output is zeroed before zlib writes it: size the next step
+            // from the ratio so far (an eighth over), not by doubling,
+            // which zeroes up to twice what the message needs.
+            step = if input.is_empty() || taken == 0 {
+                step.saturating_mul(2)
+            } else {
+                let ratio = total as f64 / taken as f64;
+                (input.len() as f64 * ratio * 1.125) as usize + 1024
+            }
+            .clamp(256, INFLATE_CHUNK);
         }
     }
 

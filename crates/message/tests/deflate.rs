@@ -9,7 +9,7 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::{every_byte, feed, join_stream, peer, run, ChunkedCodec};
+use common::{every_byte, feed, join_stream, peer, run, ChunkedCodec, DeferredCodec};
 use proptest::prelude::*;
 use tether_frame::{CloseCode, Frame, FrameCodec, OpCode, Role, Rsv};
 use tether_message::{
@@ -770,6 +770,90 @@ fn stream_decodes_as_message_codec_at_every_split() {
         for cut in 0..=wire.len() {
             decodes_to(receiver, &config, &wire, &[cut], &messages);
         }
+    }
+}
+
+/// With deferred validation (what tether-ws sets), a compressed frame still
+/// arriving is inflated in batches of compressed bytes, and whenever the
+/// driver is about to wait (`validate_buffered`): the same messages whatever
+/// the reads, and an error as soon as the driver would wait for more.
+#[test]
+fn deferred_inflation_batches_and_fails_when_the_driver_waits() {
+    let messages = vec![
+        sized_message(300_000, false, false),
+        sized_message(1 << 20, true, true),
+        Message::text("x"),
+        sized_message(600_000, true, false),
+        sized_message(70_000, false, true),
+    ];
+    for fragment in [None, Some(100_000)] {
+        let config = MessageConfig::default()
+            .with_deflate(Some(params()))
+            .with_fragment_size(fragment);
+        let wire = encode_all(
+            &mut MessageCodec::with_config(Role::Server, config),
+            &messages,
+        );
+        let reads: [Vec<usize>; 3] = [
+            vec![],
+            (4096..wire.len()).step_by(4096).collect(),
+            (1000..wire.len()).step_by(65_537).collect(),
+        ];
+        for cuts in reads {
+            let out = run(
+                &mut DeferredCodec::new(codec(Role::Client, params())),
+                &wire,
+                &cuts,
+            );
+            assert!(out.error.is_none(), "{:?}", out.error);
+            assert_eq!(out.items, messages);
+        }
+    }
+
+    // Invalid text in the part of the frame that came: held for a batch by
+    // `decode`, reported by `validate_buffered`.
+    let mut text = "a".repeat(10_000).into_bytes();
+    text.push(0xff);
+    let compressed = raw_deflate(&[&text, &vec![b'b'; 100_000]]);
+    let wire = server_wire(&[Frame::new(OpCode::Text, compressed).with_rsv(Rsv::RSV1)]);
+    let first = raw_deflate(&[&text]).len() + 4;
+    let mut client = codec(Role::Client, params());
+    client.set_deferred_validation(true);
+    let mut buf = BytesMut::from(&wire[..4 + first]);
+    assert!(matches!(client.decode(&mut buf), Ok(None)));
+    assert!(!buf.is_empty(), "held for the batch");
+    let e = client.validate_buffered(&mut buf).expect_err("invalid");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidUtf8 {
+                valid_up_to: 10_000
+            }
+        ),
+        "{e:?}"
+    );
+
+    // A bomb (about 1 MiB on the wire, under the limit): over the limit
+    // at the batch, or when the driver waits.
+    let limit = 4 << 20;
+    let wire = server_wire(&[Frame::new(OpCode::Binary, bomb()).with_rsv(Rsv::RSV1)]);
+    for (held, waits) in [(300 << 10, false), (100 << 10, true)] {
+        let config = MessageConfig::default()
+            .with_deflate(Some(params()))
+            .with_max_message_size(limit);
+        let mut client = MessageCodec::with_config(Role::Client, config);
+        client.set_deferred_validation(true);
+        let mut buf = BytesMut::from(&wire[..held]);
+        let e = if waits {
+            assert!(matches!(client.decode(&mut buf), Ok(None)));
+            client.validate_buffered(&mut buf).expect_err("over")
+        } else {
+            client.decode(&mut buf).expect_err("over")
+        };
+        assert!(
+            matches!(e, Error::MessageTooBig { max, .. } if max == limit),
+            "{e:?}"
+        );
     }
 }
 

@@ -84,6 +84,8 @@ struct Case {
     code: u16,
     /// The configuration of the tether end.
     config: WebSocketConfig,
+    /// Header lines the raw client adds to its request.
+    headers: &'static str,
 }
 
 fn case(name: &'static str, send: Vec<u8>, code: u16) -> Case {
@@ -92,6 +94,7 @@ fn case(name: &'static str, send: Vec<u8>, code: u16) -> Case {
         send,
         code,
         config: WebSocketConfig::default(),
+        headers: "",
     }
 }
 
@@ -100,6 +103,102 @@ impl Case {
         self.config = config;
         self
     }
+
+    /// permessage-deflate offered by the raw client and accepted by tether
+    /// (with `config`'s limits).
+    #[cfg(feature = "deflate")]
+    fn compressed(mut self, config: WebSocketConfig) -> Case {
+        self.config = config.with_deflate(tether_ws::DeflateConfig::enabled());
+        self.headers = "Sec-WebSocket-Extensions: permessage-deflate\r\n";
+        self
+    }
+}
+
+/// Stored (uncompressed) deflate blocks holding `data` (RFC 1951 section
+/// 3.2.4), not final: the payload of a compressed frame, by hand.
+#[cfg(feature = "deflate")]
+fn stored_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in data.chunks(0xFFFF) {
+        let len = piece.len() as u16;
+        out.push(0x00);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(piece);
+    }
+    out
+}
+
+/// The compressed payload of `len` zero bytes (about a thousandth of it).
+#[cfg(feature = "deflate")]
+fn compressed_zeros(len: usize) -> Vec<u8> {
+    use tokio_util::codec::Encoder;
+    let config = MessageConfig::default().with_deflate(Some(
+        tether_message::DeflateParams::default().with_threshold(0),
+    ));
+    let mut codec = tether_message::MessageCodec::with_config(tether_frame::Role::Server, config);
+    let mut wire = bytes::BytesMut::new();
+    codec
+        .encode(Message::binary(vec![0u8; len]), &mut wire)
+        .expect("encode");
+    let header = match wire[1] & 0x7f {
+        126 => 4,
+        127 => 10,
+        _ => 2,
+    };
+    wire[header..].to_vec()
+}
+
+/// The compressed cases: the protocol's rules about RSV1, and the limits
+/// and UTF-8 applied to what a compressed frame inflates to, while its
+/// rest has not come (the bytes held for a batch are inflated when the
+/// connection would wait for more).
+#[cfg(feature = "deflate")]
+fn compressed_server_cases() -> Vec<Case> {
+    let m = masked;
+    let deflate = WebSocketConfig::default;
+    let zeros = compressed_zeros(8 << 20);
+    vec![
+        case(
+            "RSV1 on a continuation frame",
+            [
+                m(RSV1 | TEXT, &stored_blocks(b"ab")),
+                m(FIN | RSV1 | CONTINUATION, &stored_blocks(b"cd")),
+            ]
+            .concat(),
+            1002,
+        )
+        .compressed(deflate()),
+        case("RSV1 on a ping", m(FIN | RSV1 | PING, b""), 1002).compressed(deflate()),
+        case(
+            "invalid UTF-8 early in a compressed 1 MiB text frame whose rest never comes",
+            frame_bytes(
+                FIN | RSV1 | TEXT,
+                1 << 20,
+                Some(KEY),
+                &stored_blocks(&invalid_text_prefix()),
+            ),
+            1007,
+        )
+        .compressed(deflate()),
+        case(
+            "garbage compressed data (a reserved block type)",
+            m(FIN | RSV1 | BINARY, &[0x07, 0, 0, 0]),
+            1007,
+        )
+        .compressed(deflate()),
+        case(
+            "a compressed frame inflating past max_message_size, whose rest never comes",
+            frame_bytes(
+                FIN | RSV1 | BINARY,
+                zeros.len() as u64,
+                Some(KEY),
+                &zeros[..zeros.len() / 2],
+            ),
+            1009,
+        )
+        .compressed(deflate().with_max_message_size(1 << 20)),
+    ]
 }
 
 /// Data frames of at most 1 KiB.
@@ -461,7 +560,8 @@ async fn server_role(case: &Case, app: App) -> Result<Error, String> {
         let ws = tether_ws::accept_with_config(tcp, config).await?;
         Ok::<_, Error>(app.run(ws).await)
     });
-    let mut raw = RawClient::connect(url.trim_start_matches("ws://"), b"").await;
+    let mut raw =
+        RawClient::connect_with_headers(url.trim_start_matches("ws://"), case.headers).await;
     raw.send_raw(&case.send).await;
     let (transcript, joined) =
         tokio::join!(raw.read_until_eof(WAIT), tokio::time::timeout(WAIT, server));
@@ -539,6 +639,12 @@ async fn run_table(role: Role, cases: Vec<Case>, app: App) {
 #[tokio::test]
 async fn a_failing_server_sends_the_close_before_the_app_drops_it() {
     run_table(Role::Server, server_role_cases(), App::Readme).await;
+}
+
+#[cfg(feature = "deflate")]
+#[tokio::test]
+async fn a_failing_server_sends_the_close_for_compressed_frames() {
+    run_table(Role::Server, compressed_server_cases(), App::Readme).await;
 }
 
 #[tokio::test]

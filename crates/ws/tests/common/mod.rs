@@ -70,8 +70,20 @@ impl RawClient {
     /// Performs the handshake by hand over `tcp`, already connected (for a
     /// socket with options, such as a small receive buffer); `extra` bytes
     /// go in the same write as the request.
-    pub(crate) async fn handshake(mut tcp: TcpStream, extra: &[u8]) -> RawClient {
-        let mut bytes = upgrade_request("/", "").into_bytes();
+    pub(crate) async fn handshake(tcp: TcpStream, extra: &[u8]) -> RawClient {
+        RawClient::handshake_with(tcp, "", extra).await
+    }
+
+    /// Connects and performs the handshake by hand with `headers` (lines
+    /// ending in CRLF, such as an extension offer) in the request.
+    #[allow(dead_code)]
+    pub(crate) async fn connect_with_headers(addr: &str, headers: &str) -> RawClient {
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        RawClient::handshake_with(tcp, headers, b"").await
+    }
+
+    async fn handshake_with(mut tcp: TcpStream, headers: &str, extra: &[u8]) -> RawClient {
+        let mut bytes = upgrade_request("/", headers).into_bytes();
         bytes.extend_from_slice(extra);
         tcp.write_all(&bytes).await.expect("write");
         let mut raw = RawClient {
