@@ -12,6 +12,9 @@
 //!   its real handshake); the client sends a message and waits for its echo
 //!   before the next one. Each round trip compresses and inflates twice.
 //!
+//! * `deflate_release`: tether alone, what releasing an idle connection's
+//!   zlib state costs its next message (priming from the kept windows).
+//!
 //! Throughput is uncompressed payload bytes per iteration (about 1 MiB; one
 //! way for the echo). Every output is checked before timing.
 
@@ -384,5 +387,73 @@ fn echo_group(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode_group, encode_group, echo_group);
+/// What releasing the zlib state of an idle connection costs its next
+/// message (`MessageCodec::release_compression_state`, which tether-ws calls
+/// after `DeflateConfig::release_after`): a client codec compresses a 1 KiB
+/// JSON message and a server codec inflates it, both with full 15-bit
+/// windows of earlier messages, the state kept (`kept`) or released before
+/// every message (`released`), so each message first primes a compressor
+/// and a decompressor with the window. `-compress` cells time the client
+/// side alone.
+fn release_group(c: &mut Criterion) {
+    use tether_message::{Message, MessageCodec, MessageConfig, Role};
+    use tokio_util::codec::{Decoder, Encoder};
+    let mut group = c.benchmark_group("deflate_release");
+    configure(&mut group);
+    let len = 1 << 10;
+    group.throughput(Throughput::Bytes(len as u64));
+    let config = MessageConfig::default().with_deflate(Some(deflate::tether_params()));
+    // Distinct messages in turn: the same one again would compress to a
+    // single back-reference.
+    let texts: Vec<Message> = (0..64)
+        .map(|i| Message::text(deflate::json_message(len, 1000 + i)))
+        .collect();
+    for release in [false, true] {
+        let name = if release { "released" } else { "kept" };
+        let mut client = MessageCodec::with_config(Role::Client, config.clone());
+        let mut server = MessageCodec::with_config(Role::Server, config.clone());
+        let mut wire = bytes::BytesMut::new();
+        // Fill both windows (64 KiB of earlier text).
+        for i in 0..64 {
+            let earlier = Message::text(deflate::json_message(len, 100 + i));
+            client.encode(earlier.clone(), &mut wire).expect("encode");
+            let got = server.decode(&mut wire).expect("decode").expect("whole");
+            assert_eq!(got, earlier);
+        }
+        let mut next = texts.iter().cycle();
+        group.bench_function(BenchmarkId::new(name, "1KiB"), |b| {
+            b.iter(|| {
+                let text = next.next().expect("cycle");
+                if release {
+                    assert!(client.release_compression_state());
+                    assert!(server.release_compression_state());
+                }
+                client.encode(text.clone(), &mut wire).expect("encode");
+                let got = server.decode(&mut wire).expect("decode").expect("whole");
+                assert_eq!(&black_box(got), text);
+            })
+        });
+        let mut sink = bytes::BytesMut::new();
+        group.bench_function(BenchmarkId::new(format!("{name}-compress"), "1KiB"), |b| {
+            b.iter(|| {
+                let text = next.next().expect("cycle");
+                if release {
+                    assert!(client.release_compression_state());
+                }
+                sink.clear();
+                client.encode(text.clone(), &mut sink).expect("encode");
+                black_box(sink.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    decode_group,
+    encode_group,
+    echo_group,
+    release_group
+);
 criterion_main!(benches);

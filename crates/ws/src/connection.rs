@@ -644,7 +644,7 @@ impl Connection {
     /// ([`Error::Protocol`] of [`ErrorKind::Caller`](crate::ErrorKind)) for a
     /// control payload over 125 bytes, an invalid close code, or a data
     /// message while a streamed one is open. Nothing is queued on error.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
         if self.close_sent || self.closed {
             return Err(Error::ConnectionClosed);
