@@ -38,6 +38,7 @@ bash scripts/fuzz.sh
 
 step "benchmarks build (not run)"
 cargo bench --workspace --no-run --locked
+cargo bench --manifest-path benches/ratchet/Cargo.toml --no-run --locked
 
 echo
 echo "all tests passed in $(( $(date +%s) - started )) s"
