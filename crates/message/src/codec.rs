@@ -1421,34 +1421,23 @@ impl MessageCodec {
         let max = self.config.max_message_size;
         let text = &mut self.text;
         let out = &mut self.binary;
-        let mut step = |deflate: &mut crate::deflate::Deflate,
-                        input: Option<&[u8]>,
-                        size: u64|
-         -> Result<u64, Error> {
-            let left = max.saturating_sub(size);
-            match m.kind {
-                DataKind::Binary => match input {
-                    Some(input) => deflate.inflate(input, out, left, size, |_| Ok(())),
-                    None => deflate.finish_inflate(out, left, size, |_| Ok(())),
-                },
-                // The text is inflated into the (empty) binary buffer and
-                // moved, validated, into the text buffer after each step.
-                DataKind::Text => {
-                    let mut sink =
-                        |out: &mut BytesMut| text.push(out.split()).map_err(invalid_utf8);
-                    match input {
-                        Some(input) => deflate.inflate(input, out, left, size, &mut sink),
-                        None => deflate.finish_inflate(out, left, size, &mut sink),
-                    }
+        let left = max.saturating_sub(m.size);
+        let size = m.size;
+        let produced = match (m.kind, last) {
+            (DataKind::Binary, false) => deflate.inflate(input, out, left, size, |_| Ok(())),
+            (DataKind::Binary, true) => deflate.inflate_last(input, out, left, size, |_| Ok(())),
+            // The text is inflated into the (empty) binary buffer and
+            // moved, validated, into the text buffer after each step.
+            (DataKind::Text, last) => {
+                let sink = |out: &mut BytesMut| text.push(out.split()).map_err(invalid_utf8);
+                if last {
+                    deflate.inflate_last(input, out, left, size, sink)
+                } else {
+                    deflate.inflate(input, out, left, size, sink)
                 }
             }
-        };
-        let produced = step(deflate, Some(input), m.size)?;
+        }?;
         m.size = m.size.saturating_add(produced);
-        if last {
-            let produced = step(deflate, None, m.size)?;
-            m.size = m.size.saturating_add(produced);
-        }
         Ok(())
     }
 
