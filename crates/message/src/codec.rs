@@ -203,11 +203,7 @@ impl MessageCodec {
     #[cfg(feature = "deflate")]
     pub fn set_deflate(&mut self, params: Option<crate::DeflateParams>) {
         let role = self.frames.role();
-        let mut rsv = self.frames.config().allowed_rsv;
-        match &params {
-            Some(_) => rsv |= tether_frame::Rsv::RSV1,
-            None => rsv = tether_frame::Rsv::from_header_byte(rsv.bits() & !0x40),
-        }
+        let rsv = crate::deflate::allowed_rsv(self.frames.config().allowed_rsv, params.is_some());
         self.frames.set_allowed_rsv(rsv);
         self.config.frame.allowed_rsv = rsv;
         self.config.deflate = params.clone();

@@ -8,6 +8,7 @@
 
 use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use tether_frame::Rsv;
 
 use crate::{Error, Role};
 
@@ -148,6 +149,17 @@ impl Default for DeflateParams {
             compression_level: Self::DEFAULT_COMPRESSION_LEVEL,
             threshold: Self::DEFAULT_THRESHOLD,
         }
+    }
+}
+
+/// `allowed` (the frame layer's allowed RSV bits) with RSV1 added when
+/// permessage-deflate is `on`, removed otherwise: what `set_deflate` of
+/// both message codecs gives the frame layer.
+pub(crate) fn allowed_rsv(allowed: Rsv, on: bool) -> Rsv {
+    if on {
+        allowed | Rsv::RSV1
+    } else {
+        Rsv::from_header_byte(allowed.bits() & !Rsv::RSV1.bits())
     }
 }
 

@@ -276,11 +276,7 @@ impl MessageStreamCodec {
     #[cfg(feature = "deflate")]
     pub fn set_deflate(&mut self, params: Option<crate::DeflateParams>) {
         let role = self.frames.role();
-        let mut rsv = self.frames.config().allowed_rsv;
-        match &params {
-            Some(_) => rsv |= tether_frame::Rsv::RSV1,
-            None => rsv = tether_frame::Rsv::from_header_byte(rsv.bits() & !0x40),
-        }
+        let rsv = crate::deflate::allowed_rsv(self.frames.config().allowed_rsv, params.is_some());
         self.frames.set_allowed_rsv(rsv);
         self.config.frame.allowed_rsv = rsv;
         self.config.deflate = params.clone();
@@ -299,7 +295,7 @@ impl MessageStreamCodec {
     /// window (at most `2^bits` bytes, see
     /// [`DeflateParams`](crate::DeflateParams)): the next compressed message
     /// primes a new state with it, so the context is not lost (priming the
-    /// decompressor costs under 1 µs), as
+    /// decompressor costs about 2 µs), as
     /// [`MessageCodec::release_compression_state`](crate::MessageCodec::release_compression_state)
     /// does.
     ///
